@@ -1,0 +1,1 @@
+"""On-device perception and media stages. Imports neither `kiosk` nor `ui`."""

@@ -1,0 +1,1 @@
+"""The agent: intent, routing cascade, local answers and the turn pipeline."""

@@ -1,0 +1,65 @@
+"""Local replies, phrased the way a store assistant would say them."""
+
+from __future__ import annotations
+
+from kiosk.agent.intent import Intent
+from kiosk.agent.router import RouteDecision
+from kiosk.store.pack import Product, Shelf, StorePack
+
+
+def spoken_name(product: Product) -> str:
+    """'Duracell AA batteries, 8 pack' -> 'Duracell AA batteries'."""
+    return product.name.split(",")[0].strip()
+
+
+def spoken_place(shelf: Shelf) -> str:
+    label = shelf.label.strip()
+    return label[0].lower() + label[1:] if label[:1].isupper() and label[1:2].islower() else label
+
+
+def spoken_price(price: float) -> str:
+    return f"{price:.2f}" if price % 1 else f"{price:.0f} dollars"
+
+
+def _plural(name: str) -> bool:
+    last = name.split()[-1].lower() if name.split() else ""
+    return last.endswith("s") and not last.endswith("ss")
+
+
+def local_reply(decision: RouteDecision, store: StorePack) -> str:
+    product = decision.product
+    if product is None:
+        return fallback_reply(decision, store)
+    name = spoken_name(product)
+    be, them = ("are", "them") if _plural(name) else ("is", "it")
+    they = "They're" if be == "are" else "It's"
+    place = spoken_place(store.shelf_of(product))
+    if decision.intent is Intent.PRICE:
+        if product.price is None:
+            text = f"I don't have a price for the {name}, but you'll find {them} in {place}."
+        else:
+            text = f"The {name} {be} {spoken_price(product.price)}. You'll find {them} in {place}."
+    elif decision.intent is Intent.AVAILABILITY:
+        text = f"Yes, we have {name}. {they} in {place}."
+    else:
+        text = f"The {name} {be} in {place}."
+        if product.price is not None:
+            text += f" {they} {spoken_price(product.price)}."
+    if decision.runner_up is not None:
+        other = decision.runner_up
+        text += (
+            f" If you meant the {spoken_name(other)}, "
+            f"{'those are' if _plural(spoken_name(other)) else 'that is'} in "
+            f"{spoken_place(store.shelf_of(other))}."
+        )
+    return text
+
+
+def fallback_reply(decision: RouteDecision, store: StorePack) -> str:
+    desk = store.shelves.get(store.service_desk) if store.service_desk else None
+    ask = f" Please ask at {spoken_place(desk)}." if desk else " Please ask a member of staff."
+    if decision.reason == "no speech recognised":
+        return "Sorry, I didn't catch that. Could you say it again?"
+    if decision.intent is Intent.OPEN:
+        return "That's a good question, but I can't answer it here right now." + ask
+    return "Sorry, I couldn't find that in our catalog." + ask

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures and returns a JSON-ready report."""

@@ -1,0 +1,134 @@
+"""Catalog search: exact SKU, names and aliases, and fuzzy matching for misheard words.
+
+Candidates come from an in-memory SQLite FTS5 index over each product's phrases (its name and
+aliases) and their sound skeletons; a small scorer then aligns the query's words with each
+candidate phrase, weighting rare words more, and gives a score from 0 to 1.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz.distance import Levenshtein
+
+from kiosk.store.pack import Product, StorePack
+from kiosk.store.text import content_words, skeleton, words
+
+_CANDIDATES = 60
+
+
+@dataclass(frozen=True)
+class Match:
+    product: Product
+    score: float
+    """0..1: how well the query covers the phrase and the phrase the query."""
+    phrase: str
+    """The name, alias or SKU that matched."""
+    how: Literal["sku", "text"]
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    product: int
+    text: str
+    tokens: tuple[str, ...]
+
+
+class Catalog:
+    """Search over one store pack. Build once per pack; searches are read-only."""
+
+    def __init__(self, store: StorePack) -> None:
+        self.store = store
+        self._by_sku = {p.sku: p for p in store.products if p.sku}
+        self._phrases: list[_Phrase] = []
+        for index, product in enumerate(store.products):
+            seen: set[tuple[str, ...]] = set()
+            for text in (product.name, *product.aliases):
+                tokens = tuple(words(text))
+                if tokens and tokens not in seen:
+                    seen.add(tokens)
+                    self._phrases.append(_Phrase(index, text, tokens))
+        frequency = Counter(t for p in self._phrases for t in set(p.tokens))
+        total = max(len(self._phrases), 1)
+        self._idf = {t: math.log(1 + total / n) for t, n in frequency.items()}
+        self._unknown_idf = math.log(1 + total)
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute("CREATE VIRTUAL TABLE phrase USING fts5(words, sounds)")
+        self._db.executemany(
+            "INSERT INTO phrase(rowid, words, sounds) VALUES (?, ?, ?)",
+            (
+                (i, " ".join(p.tokens), " ".join(skeleton(t) for t in p.tokens))
+                for i, p in enumerate(self._phrases)
+            ),
+        )
+
+    def __len__(self) -> int:
+        return len(self.store.products)
+
+    def by_sku(self, sku: str) -> Product | None:
+        return self._by_sku.get(sku.strip())
+
+    def search(self, query: str, limit: int = 5) -> list[Match]:
+        """Best matches first, at most one per product."""
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if len(digits) >= 8 and digits in self._by_sku:
+            return [Match(self._by_sku[digits], 1.0, digits, "sku")]
+        tokens = content_words(query)
+        if not tokens:
+            return []
+        best: dict[int, Match] = {}
+        for phrase_id in self._candidates(tokens):
+            phrase = self._phrases[phrase_id]
+            score = self._score(tokens, phrase.tokens)
+            current = best.get(phrase.product)
+            if current is None or score > current.score:
+                product = self.store.products[phrase.product]
+                best[phrase.product] = Match(product, score, phrase.text, "text")
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.product.name))
+        return ranked[:limit]
+
+    def vocabulary(self, limit: int = 60) -> list[str]:
+        """Distinctive product words, rarest first: a prompt that biases speech recognition."""
+        names = sorted(self._idf, key=lambda t: (-self._idf[t], t))
+        return [t for t in names if len(t) > 3 and not t.isdigit()][:limit]
+
+    def _candidates(self, tokens: list[str]) -> list[int]:
+        terms = []
+        for token in dict.fromkeys(tokens):
+            quoted = token.replace('"', "")
+            terms.append(f'words:"{quoted}"' + ("*" if len(quoted) >= 3 else ""))
+            sound = skeleton(token)
+            if len(sound) >= 2:
+                terms.append(f'sounds:"{sound}"')
+        sql = "SELECT rowid FROM phrase WHERE phrase MATCH ? ORDER BY rank LIMIT ?"
+        rows = self._db.execute(sql, (" OR ".join(terms), _CANDIDATES)).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def _score(self, query: list[str], phrase: tuple[str, ...]) -> float:
+        query_weights = [self._idf.get(q, self._unknown_idf * 0.5) for q in query]
+        phrase_weights = [self._idf.get(t, self._unknown_idf) for t in phrase]
+        query_cover = sum(
+            w * max(_similarity(q, t) for t in phrase) for q, w in zip(query, query_weights)
+        ) / sum(query_weights)
+        phrase_cover = sum(
+            w * max(_similarity(t, q) for q in query) for t, w in zip(phrase, phrase_weights)
+        ) / sum(phrase_weights)
+        return round(0.5 * query_cover + 0.5 * phrase_cover, 4)
+
+
+def _similarity(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if a.isdigit() or b.isdigit():
+        return 0.0
+    if skeleton(a) == skeleton(b) and min(len(a), len(b)) > 2:
+        return 0.9
+    short, long_ = sorted((a, b), key=len)
+    if long_.startswith(short):
+        return 0.6 + 0.3 * len(short) / len(long_)
+    ratio = float(Levenshtein.normalized_similarity(a, b))
+    return ratio if ratio >= 0.6 else 0.0

@@ -1,0 +1,1 @@
+"""Model manifest and derived models, installed as the `kiosk_models` package."""

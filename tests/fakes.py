@@ -1,0 +1,77 @@
+"""Hand-written fakes for unit tests of logic, scripted like a conversation."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+import numpy as np
+
+from edge.stt import Transcript
+from edge.tts import SpeechChunk
+from edge.vad import WINDOW
+
+RATE = 16000
+
+
+class LoudnessVad:
+    """Speech probability from loudness: a window louder than -40 dBFS is speech."""
+
+    def probabilities(self, samples: np.ndarray) -> np.ndarray:
+        padded = np.pad(samples, (0, (-len(samples)) % WINDOW))
+        windows = padded.reshape(-1, WINDOW)
+        rms = np.sqrt(np.mean(windows**2, axis=1))
+        return (rms > 0.01).astype(np.float32)
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        return self.probabilities(block)
+
+    def reset(self) -> None:
+        """Stateless."""
+
+
+class ScriptedStt:
+    """Returns the scripted transcripts in order, and records what it was asked."""
+
+    def __init__(self, *lines: str, confidence: float = 0.9) -> None:
+        self._lines = deque(lines)
+        self.confidence = confidence
+        self.heard: list[float] = []
+        self.prompts: list[str | None] = []
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        self.heard.append(len(audio) / RATE)
+        self.prompts.append(prompt)
+        if not self._lines:
+            return Transcript("", 0.0, 1.0)
+        return Transcript(self._lines.popleft(), self.confidence, 0.01)
+
+
+class ToneTts:
+    """'Speaks' a quiet tone, 50 ms per word, one chunk per sentence."""
+
+    sample_rate = 22050
+
+    def __init__(self) -> None:
+        self.spoken: list[str] = []
+
+    def stream(self, text: str) -> Iterator[SpeechChunk]:
+        self.spoken.append(text)
+        for sentence in (s for s in text.split(". ") if s):
+            n = int(self.sample_rate * 0.05 * len(sentence.split()))
+            tone = (np.sin(np.arange(n) * 0.1) * 3000).astype(np.int16)
+            yield SpeechChunk(tone, self.sample_rate, sentence)
+
+
+class Conversation:
+    """Builds a mic signal: `add_user_speech(start_s, end_s)` puts speech-like noise there."""
+
+    def __init__(self, seconds: float, seed: int = 3) -> None:
+        rng = np.random.default_rng(seed)
+        self.audio = (rng.standard_normal(int(seconds * RATE)) * 0.001).astype(np.float32)
+        self._rng = rng
+
+    def add_user_speech(self, start_s: float, end_s: float) -> Conversation:
+        a, b = int(start_s * RATE), int(end_s * RATE)
+        self.audio[a:b] += (self._rng.standard_normal(b - a) * 0.1).astype(np.float32)
+        return self

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from kiosk.agent.turn import TurnEngine
+from kiosk.store.catalog import Catalog
+from kiosk.store.pack import load_store
+from tests.fakes import Conversation, LoudnessVad, ScriptedStt, ToneTts
+
+pytestmark = pytest.mark.unit
+
+
+def _engine(mini_store_dir: Path, *lines: str) -> tuple[TurnEngine, ScriptedStt, ToneTts]:
+    stt, tts = ScriptedStt(*lines), ToneTts()
+    ticks = itertools.count()
+    engine = TurnEngine(
+        Catalog(load_store(mini_store_dir)), LoudnessVad(), stt, tts,
+        clock=lambda: next(ticks) / 1000,
+    )
+    return engine, stt, tts
+
+
+def test_a_local_turn_end_to_end(mini_store_dir: Path) -> None:
+    engine, stt, tts = _engine(mini_store_dir, "Where can I find the AA batteries?")
+    audio = Conversation(3).add_user_speech(0.5, 2.0).audio
+    result = engine.run(audio)
+    assert 1.4 < stt.heard[0] < 1.9  # trimmed to the speech, with padding
+    assert stt.prompts[0] is not None and "duracell" in stt.prompts[0]
+    assert result.to_json() == {
+        "transcript": "Where can I find the AA batteries?",
+        "route": "local",
+        "reason": "locate: catalog match 'double a batteries' score 1.00",
+        "product": {"sku": "0041333424019", "name": "Duracell AA batteries, 8 pack"},
+        "shelf": "A5-L",
+        "reply_text": "The Duracell AA batteries are in aisle 5, left side. They're 9.99.",
+        "timings_ms": {"vad": 1.0, "stt": 1.0, "route": 1.0, "tts_first_audio": 1.0, "tts": 2.0},
+    }
+    assert tts.spoken == [result.reply_text]
+    assert result.reply_rate == 22050 and len(result.reply_audio) > 0
+
+
+def test_silence_gets_a_retry_prompt_without_calling_stt(mini_store_dir: Path) -> None:
+    engine, stt, _ = _engine(mini_store_dir, "should not be used")
+    result = engine.run(Conversation(2).audio)
+    assert stt.heard == []
+    assert result.decision.route == "fallback"
+    assert result.reply_text.startswith("Sorry, I didn't catch that")
+    assert result.to_json()["product"] is None
+
+
+def test_open_question_with_cloud_off_is_an_honest_fallback(mini_store_dir: Path) -> None:
+    engine, _, _ = _engine(mini_store_dir, "Is this sunscreen safe for a three year old?")
+    result = engine.run(Conversation(3).add_user_speech(0.5, 2.5).audio)
+    assert result.decision.route == "fallback"
+    assert result.shelf is None
+    assert "can't answer it here" in result.reply_text
