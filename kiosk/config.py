@@ -56,7 +56,8 @@ class SttSettings(Section):
     beam_size: int = Field(default=1, ge=1, le=10)
     compute_type: Literal["int8", "int8_float32", "float32"] = "int8"
     cpu_threads: int = Field(default=2, ge=1, le=64)
-    bias_to_catalog: bool = True
+    bias_to_catalog: bool = False
+    """Prompt the decoder with product words. Off: with tiny.en it measurably invents products."""
 
     def options(self) -> SttOptions:
         return SttOptions(

@@ -85,9 +85,9 @@ def ean13_modules(code: str) -> str:
 
 
 QUIET_L, QUIET_R = 11, 8  # quiet zones, modules
-BAR_H = 36  # bar height, px
+BAR_H = 90  # bar height, px: OpenCV's detector misses much shorter bars in 320 px images
 BLOCK_W = (QUIET_L + 95 + QUIET_R) * MODULE  # 228
-BLOCK_H = 4 + BAR_H + 15  # 55
+BLOCK_H = 4 + BAR_H + 15  # 109
 
 
 def barcode_block(code: str) -> np.ndarray:
@@ -221,7 +221,7 @@ PRODUCTS: list[Item] = [
     # --- service desk -----------------------------------------------------------------------
     I("006852900020", "USPS Forever stamps, book of 20", ["stamps", "postage stamps", "forever stamps"],
       "SD", 15.60, "box", "USPS", ["FOREVER", "20 STAMPS", "U.S. FLAG"], "#1f3f8f", "#c8102e", "#ffffff",
-      "flag", "#ffffff", "duplex", "band", {"w": 252, "h": 176, "d": 5}),
+      "flag", "#ffffff", "duplex", "band", {"w": 252, "h": 206, "d": 5, "art": "stamps"}),
     # --- produce ----------------------------------------------------------------------------
     I("020401100000", "Bananas, per pound", ["bananas", "banana", "bunch of bananas"],
       "PR1", 0.59, "produce", "BANANAS", ["PLU 4011", "$0.59 / lb"], "#ffffff", "#f2c500", "#222222",
@@ -240,78 +240,78 @@ PRODUCTS: list[Item] = [
       "leaf", "#1e7a34", "italic", "stack", {"window": "#ff9a30", "clear": True}),
     I("007143000976", "Fresh Express Caesar salad kit", ["salad kit", "caesar salad", "bagged salad"],
       "PR2", 4.49, "bag", "FRESH EXPRESS", ["CAESAR", "SALAD KIT"], "#f4f7ee", "#2f8f3a", "#1d5e26",
-      "leaf", "#6cbf3c", "dupitalic", "band", {"window": "#9ccc5a"}),
+      "leaf", "#6cbf3c", "dupitalic", "band", {"window": "#9ccc5a", "leafy": True}),
     # --- dairy ------------------------------------------------------------------------------
     I("004119004564", "Whole milk, 1 gallon", ["milk", "whole milk", "gallon of milk"],
       "D1", 4.29, "jug", "Demo Dairy", ["WHOLE MILK", "VITAMIN D", "1 GALLON"], "#f7f7f2", "#d8232a", "#d8232a",
-      "circle", "#d8232a", "script", "stack", {"cap": "#d8232a", "label": "#ffffff"}),
+      "circle", "#d8232a", "script", "stack", {"cap": "#d8232a", "label": "#ffffff", "art": "spots"}),
     I("004119004700", "Grade A large eggs, dozen", ["eggs", "dozen eggs", "large eggs"],
       "D1", 3.49, "carton", "Demo Farms", ["GRADE A LARGE", "12 EGGS"], "#c9bfae", "#5d8a3a", "#3d2f1f",
-      "sun", "#e8a92a", "complex", "band", {}),
+      "sun", "#e8a92a", "complex", "band", {"art": "eggs"}),
     I("089470001005", "Chobani Greek yogurt, plain, 32 oz", ["greek yogurt", "yogurt", "chobani"],
       "D1", 5.99, "tub", "CHOBANI", ["GREEK YOGURT", "PLAIN  32 OZ"], "#ffffff", "#2a5db0", "#1b2a4a",
-      "wave", "#2a5db0", "simplex", "stack", {"lid": "#2a5db0"}),
+      "wave", "#2a5db0", "simplex", "stack", {"lid": "#2a5db0", "art": "swirl"}),
     I("007207302210", "Tillamook medium cheddar, 8 oz block", ["cheddar", "cheddar cheese", "block of cheese"],
       "D1", 3.99, "pouch", "TILLAMOOK", ["MEDIUM CHEDDAR", "8 OZ"], "#f5a623", "#1a1a1a", "#ffffff",
-      "mountain", "#ffffff", "triplex", "band", {}),
+      "mountain", "#ffffff", "triplex", "band", {"art": "cheese"}),
     I("003450011100", "Land O Lakes salted butter, 1 lb", ["butter", "salted butter", "sticks of butter"],
       "D1", 5.49, "box", "LAND O LAKES", ["SALTED BUTTER", "4 STICKS  1 LB"], "#fbf3dc", "#2a6db5", "#2a6db5",
-      "sun", "#f2b705", "duplex", "stack", {"w": 250, "h": 150, "d": 34}),
+      "sun", "#f2b705", "duplex", "stack", {"w": 250, "h": 196, "d": 34, "art": "lake"}),
     # --- aisle 1 ----------------------------------------------------------------------------
     I("002550000371", "Folgers ground coffee", ["coffee", "ground coffee", "folgers"],
       "A1-L", 11.99, "canister", "Folgers", ["CLASSIC ROAST", "GROUND COFFEE"], "#c8102e", "#f2c14e", "#ffffff",
-      "ring", "#f2c14e", "italic", "stack", {"lid": "#c8102e"}),
+      "ring", "#f2c14e", "italic", "stack", {"lid": "#c8102e", "art": "beans"}),
     I("004100000100", "Lipton black tea, 100 bags", ["tea", "tea bags", "lipton"],
       "A1-L", 4.79, "box", "Lipton", ["BLACK TEA", "100 TEA BAGS"], "#ffd100", "#d7282f", "#d7282f",
-      "circle", "#d7282f", "dupitalic", "left", {"w": 256, "h": 200, "d": 18}),
+      "circle", "#d7282f", "dupitalic", "left", {"w": 256, "h": 230, "d": 18, "art": "leaves"}),
     I("005000035000", "Coffee-mate original creamer, 11 oz", ["creamer", "coffee creamer", "coffee mate"],
       "A1-L", 3.99, "jar", "Coffee-mate", ["ORIGINAL", "CREAMER 11 OZ"], "#ffffff", "#5b2c1c", "#5b2c1c",
-      "drop", "#1f5fae", "script", "stack", {"lid": "#1f5fae", "label": "#e9f0fa"}),
+      "drop", "#1f5fae", "script", "stack", {"lid": "#1f5fae", "label": "#e9f0fa", "art": "cup"}),
     I("001600027528", "Cheerios cereal, 18 oz", ["cheerios", "cereal", "oat cereal"],
       "A1-R", 5.29, "box", "Cheerios", ["WHOLE GRAIN", "OATS", "18 OZ"], "#ffcc00", "#1a1a6e", "#1a1a6e",
-      "ring", "#c98a1b", "dupitalic", "stack", {"w": 196, "h": 262, "d": 18}),
+      "ring", "#c98a1b", "dupitalic", "stack", {"w": 240, "h": 276, "d": 18, "art": "rings", "vbar": True}),
     I("003000000125", "Quaker old fashioned oats, 42 oz", ["oatmeal", "oats", "rolled oats"],
       "A1-R", 6.49, "can", "Quaker", ["OLD", "FASHIONED", "OATS 42 OZ"], "#1d4f9c", "#d7282f", "#ffffff",
-      "badge", "#d7282f", "complex", "stack", {"w": 214, "lid": "#d7282f"}),
+      "badge", "#d7282f", "complex", "stack", {"w": 250, "lid": "#d7282f", "vbar": True}),
     I("003000001092", "Pearl Milling Company pancake mix, 32 oz", ["pancake mix", "pancakes", "waffle mix"],
       "A1-R", 3.99, "box", "PEARL MILLING", ["COMPANY", "PANCAKE &", "WAFFLE MIX"], "#7a2e1f", "#f1e3c6", "#f1e3c6",
-      "shield", "#f1e3c6", "triplex", "stack", {"w": 200, "h": 262, "d": 16}),
+      "shield", "#f1e3c6", "triplex", "stack", {"w": 242, "h": 270, "d": 16, "art": "pancakes"}),
     # --- aisle 2 ----------------------------------------------------------------------------
     I("007680850001", "Barilla spaghetti, 1 lb", ["spaghetti", "pasta", "noodles"],
       "A2-L", 1.99, "box", "Barilla", ["SPAGHETTI", "n.5   1 LB"], "#1a4ea1", "#e2231a", "#ffffff",
-      "oval", "#e2231a", "triplex", "band", {"w": 276, "h": 150, "d": 14}),
+      "oval", "#e2231a", "triplex", "band", {"w": 274, "h": 196, "d": 14, "art": "spaghetti"}),
     I("074770000120", "Rao's homemade marinara sauce, 24 oz", ["pasta sauce", "marinara", "tomato sauce"],
       "A2-L", 8.99, "jar", "RAO'S", ["HOMEMADE", "MARINARA 24 OZ"], "#8e1b12", "#1b1b1b", "#1b1b1b",
-      "crown", "#b08d3c", "complex", "stack", {"lid": "#1b1b1b", "label": "#f3ead6"}),
+      "crown", "#b08d3c", "complex", "stack", {"lid": "#1b1b1b", "label": "#f3ead6", "art": "tomatoes"}),
     I("005100000011", "Campbell's condensed tomato soup, 10.75 oz", ["tomato soup", "soup", "campbells soup"],
       "A2-L", 1.29, "can", "Campbell's", ["CONDENSED", "TOMATO", "SOUP"], "#d01e2a", "#ffffff", "#ffffff",
-      "circle", "#d8b24a", "script", "split", {"w": 200}),
+      "circle", "#d8b24a", "script", "split", {"w": 240}),
     I("003940001080", "Bush's original baked beans, 28 oz", ["baked beans", "beans", "bushs beans"],
       "A2-L", 2.99, "can", "BUSH'S", ["BEST", "ORIGINAL", "BAKED BEANS"], "#6b3a1e", "#f2c230", "#f2c230",
-      "diamond", "#f2c230", "duplex", "stack", {"w": 222}),
+      "diamond", "#f2c230", "duplex", "stack", {"w": 246, "art": "beanbowl", "vbar": True}),
     # --- aisle 3 ----------------------------------------------------------------------------
     I("002840000012", "Lay's classic potato chips, 8 oz", ["chips", "potato chips", "lays"],
       "A3-R", 4.99, "bag", "Lay's", ["CLASSIC", "POTATO CHIPS"], "#ffd400", "#e4002b", "#e4002b",
       "sun", "#e4002b", "dupitalic", "stack", {"window": "#f6d26b"}),
     I("004400003327", "Oreo cookies, family size", ["oreos", "cookies", "oreo cookies"],
       "A3-R", 5.49, "pouch", "OREO", ["CHOCOLATE SANDWICH", "COOKIES  FAMILY SIZE"], "#0b4aa2", "#1a1a1a", "#ffffff",
-      "cookie", "#2b1a12", "duplex", "left", {}),
+      "cookie", "#2b1a12", "duplex", "left", {"art": "cookies"}),
     I("005150024177", "Jif creamy peanut butter, 16 oz", ["peanut butter", "jif", "pb"],
       "A3-R", 3.49, "jar", "Jif", ["CREAMY", "PEANUT BUTTER"], "#b87a3c", "#1c6b2e", "#d7282f",
       "heart", "#1c6b2e", "dupitalic", "stack", {"lid": "#d7282f", "label": "#ffffff"}),
     I("004400003115", "Ritz crackers, 13.7 oz", ["crackers", "ritz", "ritz crackers"],
       "A3-R", 4.29, "box", "RITZ", ["ORIGINAL", "CRACKERS"], "#d21f26", "#f2c14e", "#f2c14e",
-      "oval", "#f2c14e", "triplex", "left", {"w": 262, "h": 170, "d": 20}),
+      "oval", "#f2c14e", "triplex", "left", {"w": 262, "h": 206, "d": 20, "art": "crackers"}),
     # --- aisle 4 ----------------------------------------------------------------------------
     I("004900000634", "Coca-Cola, 12 pack of 12 oz cans", ["coke", "coca cola", "soda"],
       "A4-L", 7.99, "box", "Coca-Cola", ["12 PACK", "12 FL OZ CANS"], "#e41e2b", "#ffffff", "#ffffff",
-      "swoosh", "#ffffff", "script", "stack", {"w": 276, "h": 168, "d": 22}),
+      "swoosh", "#ffffff", "script", "stack", {"w": 276, "h": 200, "d": 22, "art": "ribbon"}),
     I("007501310024", "Poland Spring water, 24 pack", ["water", "bottled water", "case of water"],
       "A4-L", 6.49, "bottle", "Poland Spring", ["NATURAL", "SPRING WATER", "24 PACK"], "#d9eef6", "#1f7a3e", "#1f7a3e",
-      "mountain", "#1f7a3e", "complex", "stack", {"w": 150, "cap": "#1f7a3e", "label": "#ffffff", "clear": True}),
+      "mountain", "#1f7a3e", "complex", "stack", {"cap": "#1f7a3e", "label": "#ffffff", "clear": True, "neck": 30, "round": 44, "art": "mountain"}),
     I("005200033200", "Gatorade Cool Blue, 28 oz", ["gatorade", "sports drink", "electrolyte drink"],
       "A4-L", 1.89, "bottle", "GATORADE", ["COOL BLUE", "28 FL OZ"], "#1e6fd9", "#ff6a00", "#ffffff",
-      "bolt", "#ff6a00", "dupitalic", "stack", {"w": 176, "cap": "#ff6a00", "label": "#101418"}),
+      "bolt", "#ff6a00", "dupitalic", "stack", {"cap": "#ff6a00", "label": "#101418", "grip": True, "neck": 60, "cap_h": 36, "art": "lightning", "vbar": True}),
     # --- aisle 5 ----------------------------------------------------------------------------
     I("0041333424019", "Duracell AA batteries, 8 pack", ["double a batteries", "AA batteries", "batteries"],
       "A5-L", 9.99, "blister", "DURACELL", ["AA  ALKALINE  8 PACK"], "#141414", "#c47a2c", "#e8a04a",
@@ -321,85 +321,85 @@ PRODUCTS: list[Item] = [
       "bolt", "#7ac143", "dupitalic", "stack", {"items": "aaa", "count": 4, "body": "#2b2b2b", "top": "#7ac143"}),
     I("002570001190", "Ziploc gallon storage bags, 38 count", ["ziploc bags", "zip lock bags", "storage bags"],
       "A5-R", 5.99, "box", "Ziploc", ["STORAGE BAGS", "GALLON  38 CT"], "#1976d2", "#e53935", "#ffffff",
-      "badge", "#e53935", "dupitalic", "stack", {"w": 262, "h": 176, "d": 22}),
+      "badge", "#e53935", "dupitalic", "stack", {"w": 262, "h": 210, "d": 22, "art": "zipbag"}),
     I("001090000750", "Reynolds Wrap aluminum foil, 75 sq ft", ["aluminum foil", "tin foil", "foil"],
       "A5-R", 5.49, "box", "Reynolds Wrap", ["ALUMINUM FOIL  75 SQ FT"], "#c7ccd3", "#d4145a", "#1b2f6b",
-      "wave", "#d4145a", "italic", "band", {"w": 290, "h": 146, "d": 16}),
+      "wave", "#d4145a", "italic", "band", {"w": 290, "h": 186, "d": 16, "art": "grid"}),
     # --- aisle 6 ----------------------------------------------------------------------------
     I("003700074700", "Bounty paper towels, 6 rolls", ["paper towels", "bounty", "kitchen roll"],
       "A6-L", 12.99, "rolls", "Bounty", ["PAPER TOWELS", "6 DOUBLE ROLLS"], "#f5f8fc", "#1565c0", "#ffffff",
-      "cloud", "#ffffff", "dupitalic", "band", {"roll": "#ffffff"}),
+      "cloud", "#ffffff", "dupitalic", "band", {"roll": "#ffffff", "art": "quilt"}),
     I("003700030200", "Charmin Ultra Soft toilet paper, 12 rolls", ["toilet paper", "toilet roll", "bathroom tissue"],
-      "A6-L", 14.99, "rolls", "Charmin", ["ULTRA SOFT", "12 MEGA ROLLS"], "#2b63c6", "#ffffff", "#2b63c6",
-      "heart", "#e23b6e", "script", "band", {"roll": "#f4f4f4", "rows": 2, "cols": 4}),
+      "A6-L", 14.99, "rolls", "Charmin", ["ULTRA SOFT", "12 MEGA ROLLS"], "#2b63c6", "#ffffff", "#ffffff",
+      "heart", "#e23b6e", "script", "band", {"roll": "#f4f4f4", "rows": 2, "cols": 4, "art": "hearts"}),
     I("003600021036", "Kleenex tissues, 3 boxes", ["tissues", "kleenex", "facial tissues"],
       "A6-L", 5.99, "box", "Kleenex", ["FACIAL TISSUES", "3 BOXES"], "#7ec8c9", "#1f3f9a", "#1f3f9a",
-      "cloud", "#ffffff", "simplex", "stack", {"w": 244, "h": 196, "d": 20, "tissue": True}),
+      "cloud", "#ffffff", "simplex", "stack", {"w": 244, "h": 222, "d": 20, "tissue": True, "art": "bubbles"}),
     I("003700077100", "Tide Original liquid laundry detergent, 92 oz", ["laundry detergent", "tide", "washing liquid"],
       "A6-R", 13.99, "jug", "TIDE", ["ORIGINAL", "LAUNDRY DETERGENT"], "#ff7a00", "#1d3f91", "#1d3f91",
-      "bullseye", "#ffd100", "duplex", "stack", {"cap": "#ff7a00", "label": "#ffd100"}),
+      "bullseye", "#ffd100", "duplex", "stack", {"cap": "#ff7a00", "label": "#ffd100", "art": "bullseye"}),
     I("003700097300", "Dawn Ultra dish soap, 19.4 oz", ["dish soap", "dawn", "washing up liquid"],
       "A6-R", 3.79, "bottle", "DAWN", ["ULTRA", "DISH SOAP"], "#1c5fd0", "#f7d000", "#ffffff",
-      "drop", "#f7d000", "duplex", "stack", {"w": 130, "cap": "#f1f1f1", "label": "#0d3c8a", "narrow": True}),
+      "drop", "#f7d000", "duplex", "stack", {"w": 236, "cap": "#f1f1f1", "label": "#0d3c8a", "neck": 22, "cap_h": 40, "round": 50, "art": "drops", "vbar": True}),
     I("004460032260", "Clorox regular bleach, 121 oz", ["bleach", "clorox", "chlorine bleach"],
       "A6-R", 5.29, "jug", "Clorox", ["REGULAR", "BLEACH  121 OZ"], "#f7f7f7", "#1e5bb8", "#ffffff",
-      "diamond", "#ffffff", "dupitalic", "band", {"cap": "#1e5bb8", "label": "#1e5bb8"}),
+      "diamond", "#ffffff", "dupitalic", "band", {"cap": "#1e5bb8", "label": "#1e5bb8", "art": "drops"}),
     # --- aisle 7 (freezers) -----------------------------------------------------------------
     I("007684010025", "Ben & Jerry's Chocolate Fudge Brownie, 1 pint", ["ice cream", "ben and jerrys", "pint of ice cream"],
       "A7-L", 5.99, "tub", "BEN & JERRY'S", ["CHOCOLATE", "FUDGE BROWNIE"], "#9fd3ef", "#3a2016", "#3a2016",
-      "cloud", "#ffffff", "triplex", "stack", {"lid": "#5c3a24", "tall": True}),
+      "cloud", "#ffffff", "triplex", "stack", {"lid": "#5c3a24", "tall": True, "art": "hills"}),
     I("007192106000", "DiGiorno rising crust pepperoni pizza", ["frozen pizza", "pizza", "digiorno"],
       "A7-L", 7.99, "box", "DiGiorno", ["RISING CRUST", "PEPPERONI PIZZA"], "#0e1e3e", "#c8102e", "#ffffff",
-      "pizza", "#e0a040", "italic", "left", {"w": 262, "h": 210, "d": 12}),
+      "pizza", "#e0a040", "italic", "left", {"w": 268, "h": 244, "d": 12, "art": "pizza", "vbar": True}),
     I("001450000120", "Birds Eye sweet peas, 10 oz", ["frozen peas", "peas", "green peas"],
       "A7-L", 1.99, "bag", "Birds Eye", ["SWEET PEAS", "STEAMFRESH 10 OZ"], "#eaf3fb", "#1b4f9c", "#1b4f9c",
       "peas", "#3e9b2f", "italic", "stack", {"window": "#6dbb3e", "peas": True}),
     # --- pharmacy aisle 1 -------------------------------------------------------------------
     I("003500051066", "Colgate Cavity Protection toothpaste, 6 oz", ["toothpaste", "colgate", "tooth paste"],
       "P1", 2.99, "tube", "Colgate", ["CAVITY PROTECTION"], "#e4002b", "#ffffff", "#ffffff",
-      "swoosh", "#ffffff", "duplex", "stack", {"cap": "#ffffff"}),
+      "swoosh", "#ffffff", "duplex", "stack", {"cap": "#ffffff", "art": "tooth"}),
     I("006990900231", "Oral-B soft toothbrush, 2 pack", ["toothbrush", "toothbrushes", "oral b"],
       "P1", 4.99, "blister", "Oral-B", ["SOFT  2 PACK"], "#e8eef8", "#0a58b4", "#0a58b4",
       "cross", "#0a58b4", "dupitalic", "stack", {"items": "toothbrush", "count": 2}),
     I("031254742010", "Listerine Cool Mint mouthwash, 1 L", ["mouthwash", "listerine", "mouth wash"],
       "P1", 7.49, "bottle", "LISTERINE", ["COOL MINT", "1 LITER"], "#1f9bb0", "#ffffff", "#0c3b63",
-      "wave", "#0c3b63", "triplex", "stack", {"w": 176, "cap": "#ffffff", "label": "#ffffff", "clear": True}),
+      "wave", "#0c3b63", "triplex", "stack", {"cap": "#ffffff", "label": "#ffffff", "clear": True, "neck": 70, "round": 24, "art": "mint", "vbar": True}),
     I("007965600220", "Banana Boat sunscreen SPF 50", ["sunscreen", "sun cream", "sunblock"],
       "P1", 9.99, "bottle", "Banana Boat", ["SPORT", "SPF 50"], "#ffd23f", "#005eb8", "#005eb8",
-      "sun", "#ff7b00", "dupitalic", "stack", {"w": 166, "cap": "#005eb8", "label": "#ffd23f", "inverted": True}),
+      "sun", "#ff7b00", "dupitalic", "stack", {"w": 244, "cap": "#005eb8", "label": "#ffd23f", "inverted": True, "art": "rays"}),
     I("038137004330", "Band-Aid adhesive bandages, 30 count", ["band aids", "bandages", "plasters"],
       "P1", 4.49, "box", "BAND-AID", ["FLEXIBLE FABRIC", "30 BANDAGES"], "#ffffff", "#e2231a", "#e2231a",
-      "cross", "#e2231a", "duplex", "band", {"w": 246, "h": 186, "d": 24}),
+      "cross", "#e2231a", "duplex", "band", {"w": 246, "h": 210, "d": 24, "art": "bandage"}),
     # --- pharmacy aisle 2 -------------------------------------------------------------------
     I("030573015030", "Advil ibuprofen 200 mg, 100 tablets", ["ibuprofen", "advil", "pain killers"],
       "P2", 12.99, "box", "Advil", ["IBUPROFEN 200 MG", "100 TABLETS"], "#0b3d91", "#ffcd00", "#ffcd00",
-      "diamond", "#ffcd00", "triplex", "stack", {"w": 250, "h": 190, "d": 18}),
+      "diamond", "#ffcd00", "triplex", "stack", {"w": 250, "h": 244, "d": 18, "art": "pills", "vbar": True}),
     I("030045044939", "Tylenol Extra Strength, 100 caplets", ["tylenol", "acetaminophen", "paracetamol"],
       "P2", 11.99, "bottle", "TYLENOL", ["EXTRA", "STRENGTH", "100 CAPLETS"], "#f4f4f4", "#d8232a", "#ffffff",
-      "band", "#ffffff", "duplex", "band", {"w": 176, "cap": "#ffffff", "label": "#d8232a", "pill": True}),
+      "band", "#ffffff", "duplex", "band", {"cap": "#ffffff", "label": "#d8232a", "pill": True, "neck": 64, "art": "caplets"}),
     I("004110000612", "Claritin 24 hour allergy, 30 tablets", ["claritin", "allergy pills", "antihistamine"],
       "P2", 26.99, "box", "Claritin", ["24 HOUR ALLERGY", "30 TABLETS"], "#ffffff", "#5b2a86", "#0a5cad",
-      "swoosh", "#5b2a86", "dupitalic", "left", {"w": 258, "h": 182, "d": 14}),
+      "swoosh", "#5b2a86", "dupitalic", "left", {"w": 258, "h": 206, "d": 14, "art": "sky"}),
     I("030180023040", "Pepto-Bismol, 8 oz", ["pepto bismol", "pepto", "upset stomach medicine"],
       "P2", 6.99, "bottle", "PEPTO", ["BISMOL", "5 SYMPTOM", "8 FL OZ"], "#f48fb1", "#1b1b6e", "#1b1b6e",
-      "triangle", "#1b1b6e", "duplex", "stack", {"w": 168, "cap": "#e86aa0", "label": "#ffe3ef"}),
+      "triangle", "#1b1b6e", "duplex", "stack", {"cap": "#e86aa0", "label": "#ffe3ef", "neck": 40, "art": "pepto"}),
     I("032390001431", "Vicks NyQuil cold & flu, 12 oz", ["nyquil", "cold medicine", "flu medicine"],
       "P2", 12.99, "bottle", "NyQuil", ["COLD & FLU", "NIGHTTIME", "12 FL OZ"], "#2e7d32", "#0a1f5c", "#ffffff",
-      "moon", "#9fb6ff", "dupitalic", "stack", {"w": 170, "cap": "#0a1f5c", "label": "#0a1f5c", "clear": True}),
+      "moon", "#9fb6ff", "dupitalic", "stack", {"cap": "#0a1f5c", "label": "#0a1f5c", "clear": True, "neck": 48, "art": "stars", "vbar": True}),
     # --- hardware, aisle 8 ------------------------------------------------------------------
     I("004667745634", "Philips LED light bulbs, 4 pack", ["light bulbs", "LED bulbs", "lightbulbs"],
       "H1-L", 9.97, "box", "PHILIPS", ["LED  60W EQUIV", "A19  4 BULBS"], "#0b5ed7", "#ffffff", "#ffffff",
-      "bulb", "#ffe066", "simplex", "left", {"w": 252, "h": 200, "d": 16}),
+      "bulb", "#ffe066", "simplex", "left", {"w": 252, "h": 224, "d": 16, "art": "bulbs"}),
     I("004321200562", "GE 6 ft extension cord", ["extension cord", "power cord", "extension lead"],
       "H1-L", 7.99, "blister", "GE", ["6 FT EXTENSION CORD"], "#f2f2f2", "#0a6ebd", "#0a6ebd",
       "ring", "#0a6ebd", "script", "stack", {"items": "cord"}),
     # --- hardware, aisle 9 ------------------------------------------------------------------
     I("005242760061", "Gorilla duct tape, 1.88 in x 12 yd", ["duct tape", "gorilla tape", "heavy duty tape"],
       "H2-R", 8.49, "taperoll", "GORILLA", ["DUCT TAPE", "1.88 IN x 12 YD"], "#2a2a2a", "#f29100", "#ffffff",
-      "shield", "#f29100", "duplex", "band", {}),
+      "shield", "#f29100", "duplex", "band", {"art": "stripes"}),
     I("007900010011", "WD-40 multi-use spray, 8 oz", ["wd 40", "wd-40", "lubricant spray"],
       "H2-R", 5.98, "can", "WD-40", ["MULTI-USE", "PRODUCT", "8 OZ"], "#1f4fa3", "#ffd200", "#ffd200",
-      "diamond", "#e2231a", "duplex", "stack", {"w": 150, "nozzle": True}),
+      "diamond", "#e2231a", "duplex", "stack", {"w": 244, "nozzle": True, "vbar": True}),
     I("007930042008", "Loctite super glue gel", ["super glue", "glue", "crazy glue"],
       "H2-R", 5.49, "blister", "LOCTITE", ["SUPER GLUE GEL"], "#ffffff", "#e2231a", "#e2231a",
       "triangle", "#e2231a", "duplex", "stack", {"items": "glue"}),
@@ -498,13 +498,13 @@ def shadow(img: np.ndarray, cx: int, cy: int, ax: int, ay: int, depth: float = 0
 
 
 def background(rng: np.random.Generator) -> np.ndarray:
-    tints = [(246, 244, 240), (238, 242, 246), (244, 240, 232), (236, 240, 236),
-             (246, 238, 240), (240, 240, 240), (232, 236, 242), (248, 246, 236)]  # fmt: skip
-    base = np.array(tints[rng.integers(len(tints))], np.float32) + rng.uniform(-6, 6, 3)
+    """A light backdrop of a random pale hue over a slightly darker table top."""
+    hsv = np.uint8([[[rng.integers(0, 180), rng.integers(14, 46), rng.integers(236, 250)]]])
+    base = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
     horizon = int(rng.integers(226, 268))
     y = np.arange(IMG, dtype=np.float32)[:, None, None]
     wall = base * (1.02 - 0.06 * y / IMG)
-    table = base * rng.uniform(0.86, 0.93) * (0.96 + 0.05 * (y - horizon) / IMG)
+    table = base * rng.uniform(0.84, 0.92) * (0.96 + 0.05 * (y - horizon) / IMG)
     img = np.where(y < horizon, wall, table) * np.ones((1, IMG, 1), np.float32)
     # soft, low-frequency variation (cheap to compress)
     blotch = cv2.resize(rng.normal(0, 5, (5, 5)).astype(np.float32), (IMG, IMG),
@@ -676,14 +676,20 @@ Bar = tuple[str, int, int]
 
 
 def bar_h_bottom(x0: int, x1: int, y1: int) -> Bar:
+    """A horizontal barcode centred between x0 and x1 with its bottom edge at y1."""
     return ("h", (x0 + x1 - BLOCK_W) // 2, y1 - BLOCK_H)
 
 
+def bar_v_right(x1: int, y0: int, y1: int) -> Bar:
+    """A vertical barcode with its right edge at x1, centred between y0 and y1."""
+    return ("v", x1 - BLOCK_H, (y0 + y1 - BLOCK_W) // 2)
+
+
 def draw_box(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
-    w, h, d = it.opts.get("w", 240), it.opts.get("h", 200), it.opts.get("d", 16)
+    w, h, d = it.opts.get("w", 250), it.opts.get("h", 220), it.opts.get("d", 16)
     main = bgr(it.main)
     x0 = (IMG - w - d) // 2
-    y0 = (IMG - h + d) // 2 + 4
+    y0 = (IMG - h + d) // 2 + 2
     x1, y1 = x0 + w, y0 + h
     shadow(img, (x0 + x1 + d) // 2, y1 - 2, (w + d) // 2 + 6, 12)
     m = new_mask()
@@ -697,115 +703,119 @@ def draw_box(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, 
     paint(img, m, main, "flat")
     if it.opts.get("tissue"):
         tm = new_mask()
-        cv2.ellipse(tm, (x0 + w // 2 + d // 2, y0 - d // 2 - 6), (46, 18), 0, 0, 360, 255, -1, AA)
-        poly(tm, [(x0 + w // 2 - 30, y0 - d // 2), (x0 + w // 2 + d // 2, y0 - 40),
-                  (x0 + w // 2 + 40, y0 - d // 2)])
+        cx = x0 + w // 2 + d // 2
+        cv2.ellipse(tm, (cx, y0 - d // 2 - 4), (40, 12), 0, 0, 360, 255, -1, AA)
+        poly(tm, [(cx - 30, y0 - d // 2), (cx + 4, y0 - d - 26), (cx + 34, y0 - d // 2)])
         paint(img, tm, (250, 250, 250), "v")
-    # an accent stripe along the bottom edge of the front for some variety
-    if it.layout != "band":
-        cv2.rectangle(img, (x0 + 1, y1 - 8), (x1 - 1, y1 - 1), bgr(it.accent), -1)
-    if w >= BLOCK_W + 10:
-        return (x0 + 6, y0 + 6, x1 - 6, y1 - BLOCK_H - 14), bar_h_bottom(x0, x1, y1 - 12)
-    bar = ("v", x1 - BLOCK_H - 8, y0 + (h - BLOCK_W) // 2)
-    return (x0 + 6, y0 + 8, x1 - BLOCK_H - 14, y1 - 10), bar
+    if it.opts.get("stripe", True) and it.layout != "band":
+        cv2.rectangle(img, (x0 + 1, y0 + 1), (x0 + 9, y1 - 1), bgr(it.accent), -1)
+    if it.opts.get("vbar"):
+        bar = bar_v_right(x1 - 8, y0, y1)
+        return (x0 + 14, y0 + 8, bar[1] - 6, y1 - 8), bar
+    return (x0 + 14, y0 + 6, x1 - 6, y1 - BLOCK_H - 12), bar_h_bottom(x0 + 4, x1, y1 - 6)
 
 
 def draw_carton(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main = bgr(it.main)
-    x0, x1, y0, y1 = 20, 300, 110, 296
+    x0, x1, y0, y1 = 18, 302, 84, 300
     shadow(img, 160, y1 - 2, 150, 12)
     m = new_mask()
     cv2.rectangle(m, (x0, y0), (x1, y1), 255, -1)
     for k in range(6):  # egg domes on the lid
         cx = x0 + 24 + k * (x1 - x0 - 48) // 5
-        cv2.ellipse(m, (cx, y0 + 2), (22, 26), 0, 180, 360, 255, -1, AA)
+        cv2.ellipse(m, (cx, y0 + 2), (22, 30), 0, 180, 360, 255, -1, AA)
     paint(img, m, main, "flat")
     for k in range(6):
         cx = x0 + 24 + k * (x1 - x0 - 48) // 5
-        cv2.ellipse(img, (cx - 6, y0 - 12), (6, 9), 0, 0, 360, scale_col(main, 1.12), -1, AA)
+        cv2.ellipse(img, (cx - 6, y0 - 14), (6, 10), 0, 0, 360, scale_col(main, 1.12), -1, AA)
     cv2.line(img, (x0, y0 + 8), (x1, y0 + 8), scale_col(main, 0.8), 2, AA)
     label = new_mask()
-    cv2.rectangle(label, (x0 + 12, y0 + 16), (x1 - 12, y1 - 8), 255, -1)
+    cv2.rectangle(label, (x0 + 10, y0 + 14), (x1 - 10, y1 - 6), 255, -1)
     paint(img, label, (250, 250, 246), "flat", outline=False)
-    return (x0 + 14, y0 + 18, x1 - 14, y1 - BLOCK_H - 12), bar_h_bottom(x0, x1, y1 - 10)
+    return (x0 + 14, y0 + 16, x1 - 14, y1 - BLOCK_H - 12), bar_h_bottom(x0, x1, y1 - 8)
 
 
 def draw_bottle(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
-    w = it.opts.get("w", 160)
+    w = it.opts.get("w", 248)
     main, cap = bgr(it.main), bgr(it.opts.get("cap", "#ffffff"))
     label = bgr(it.opts.get("label", "#ffffff"))
     inverted = it.opts.get("inverted", False)
-    narrow = it.opts.get("narrow", False)
-    cx = IMG // 2 - 20
+    neck = it.opts.get("neck", 52)
+    cx = IMG // 2
     bx0, bx1 = cx - w // 2, cx + w // 2
-    neck = 24 if narrow else 44
-    shadow(img, cx + 10, 312, w // 2 + 16, 8)
+    shadow(img, cx + 10, 314, w // 2 + 12, 8)
+    r = it.opts.get("round", 30)
     if not inverted:
-        top, body_top, bottom = 4, 52, 316
+        top, body_top, bottom = 4, 58, 316
         m = new_mask()
-        rrect(m, cx - neck // 2 - 6, top, cx + neck // 2 + 6, top + 26, 5)
+        ch = it.opts.get("cap_h", 30)
+        rrect(m, cx - neck // 2 - 8, top, cx + neck // 2 + 8, top + ch, 6)
         paint(img, m, cap, "cyl")
-        for k in range(5):
-            xx = cx - neck // 2 - 2 + k * (neck + 4) // 4
-            cv2.line(img, (xx, top + 4), (xx, top + 22), scale_col(cap, 0.8), 1, AA)
+        for k in range(7):
+            xx = cx - neck // 2 - 4 + k * (neck + 8) // 6
+            cv2.line(img, (xx, top + 4), (xx, top + ch - 4), scale_col(cap, 0.8), 1, AA)
         m = new_mask()
-        cv2.rectangle(m, (cx - neck // 2, top + 26), (cx + neck // 2, body_top), 255, -1)
-        poly(m, [(cx - neck // 2, top + 34), (bx0, body_top + 14), (bx1, body_top + 14),
-                 (cx + neck // 2, top + 34)])
-        rrect(m, bx0, body_top, bx1, bottom, 22)
+        cv2.rectangle(m, (cx - neck // 2, top + ch), (cx + neck // 2, body_top), 255, -1)
+        shoulder = [(cx - neck // 2, top + ch + 6), (bx0 + r // 2, body_top + 6),
+                    (bx1 - r // 2, body_top + 6), (cx + neck // 2, top + ch + 6)]
+        poly(m, shoulder)
+        rrect(m, bx0, body_top, bx1, bottom, r)
+        if it.opts.get("grip"):  # a waisted sports bottle
+            for yy in (150, 200):
+                cv2.ellipse(m, (bx0 - 4, yy), (12, 16), 0, 0, 360, 0, -1, AA)
+                cv2.ellipse(m, (bx1 + 4, yy), (12, 16), 0, 0, 360, 0, -1, AA)
     else:  # squeeze bottle standing on its cap
-        top, bottom = 10, 268
+        top, bottom = 4, 276
         m = new_mask()
-        rrect(m, cx - 40, bottom - 10, cx + 40, 312, 8)
+        rrect(m, cx - 46, bottom - 14, cx + 46, 314, 10)
         paint(img, m, cap, "cyl")
         m = new_mask()
-        poly(m, [(bx0 + 6, top), (bx1 - 6, top), (bx1, top + 40), (bx1 - 8, bottom - 20),
-                 (cx + 44, bottom + 2), (cx - 44, bottom + 2), (bx0 + 8, bottom - 20), (bx0, top + 40)])
-        rrect(m, bx0 + 6, top, bx1 - 6, top + 20, 8)
-        body_top = top + 4
+        poly(m, [(bx0 + 10, top), (bx1 - 10, top), (bx1, top + 40), (bx1 - 10, bottom - 30),
+                 (cx + 50, bottom + 2), (cx - 50, bottom + 2), (bx0 + 10, bottom - 30), (bx0, top + 40)])
+        rrect(m, bx0 + 8, top, bx1 - 8, top + 24, 10)
+        body_top = top
     paint(img, m, main, "cyl")
-    if it.opts.get("clear"):  # liquid level / translucency highlight
-        cv2.line(img, (bx0 + 14, body_top + 30), (bx0 + 14, (bottom if not inverted else 250) - 30),
-                 scale_col(main, 1.35), 3, AA)
-    ly0, ly1 = (18, 252) if inverted else (72, 72 + BLOCK_W + 6)
+    if it.opts.get("clear"):  # liquid highlight
+        cv2.line(img, (bx0 + 14, body_top + 30), (bx0 + 14, bottom - 40), scale_col(main, 1.35), 3, AA)
+    ly0, ly1 = (16, 262) if inverted else (74, 308)
     lm = new_mask()
-    cv2.rectangle(lm, (bx0 + 6, ly0), (bx1 - 6, ly1), 255, -1)
+    cv2.rectangle(lm, (bx0 + 8, ly0), (bx1 - 8, ly1), 255, -1)
     paint(img, lm, label, "cyl", 0.5, outline=False)
-    if it.opts.get("pill"):
-        cv2.rectangle(img, (bx0 + 6, ly0 + 4), (bx1 - BLOCK_H - 12, ly0 + 8), (255, 255, 255), -1)
-    bar = ("v", bx1 - BLOCK_H - 8, (ly0 + ly1 - BLOCK_W) // 2)
-    return (bx0 + 10, ly0 + 4, bx1 - BLOCK_H - 14, ly1 - 4), bar
+    if it.opts.get("vbar"):
+        bar = bar_v_right(bx1 - 14, ly0, ly1)
+        return (bx0 + 14, ly0 + 6, bar[1] - 6, ly1 - 6), bar
+    return (bx0 + 12, ly0 + 4, bx1 - 12, ly1 - BLOCK_H - 8), bar_h_bottom(bx0, bx1, ly1 - 4)
 
 
 def draw_jug(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, cap = bgr(it.main), bgr(it.opts.get("cap", "#ffffff"))
     label = bgr(it.opts.get("label", "#ffffff"))
-    x0, x1, y0, y1 = 22, 292, 96, 312
-    shadow(img, 160, 312, 150, 8)
+    x0, x1, y0, y1 = 22, 298, 70, 314
+    shadow(img, 160, 314, 150, 8)
     m = new_mask()
-    rrect(m, x0, y0 + 20, x1, y1, 26)
-    poly(m, [(x0 + 4, y0 + 40), (x0 + 60, 50), (x1 - 90, 50), (x1 - 4, y0 + 40)])
+    rrect(m, x0, y0 + 14, x1, y1, 26)
+    poly(m, [(x0 + 4, y0 + 30), (x0 + 60, 34), (x1 - 96, 34), (x1 - 4, y0 + 30)])
     paint(img, m, main, "cyl", 0.8)
     hm = new_mask()  # handle
-    cv2.ellipse(hm, (x1 - 62, 86), (50, 40), 0, 0, 360, 255, 16, AA)
+    cv2.ellipse(hm, (x1 - 58, 62), (50, 34), 0, 0, 360, 255, 16, AA)
     paint(img, hm, scale_col(main, 0.95), "cyl", 0.6)
     cm = new_mask()
-    rrect(cm, x0 + 50, 18, x0 + 104, 54, 6)
+    rrect(cm, x0 + 46, 6, x0 + 104, 38, 6)
     paint(img, cm, cap, "cyl")
     lm = new_mask()
-    ly0 = 150
-    rrect(lm, x0 + 10, ly0, x1 - 10, y1 - 10, 10)
+    ly0 = 104
+    rrect(lm, x0 + 10, ly0, x1 - 10, y1 - 8, 12)
     paint(img, lm, label, "cyl", 0.5)
-    return (x0 + 14, ly0 + 4, x1 - 14, y1 - 18 - BLOCK_H), bar_h_bottom(x0, x1, y1 - 14)
+    return (x0 + 16, ly0 + 4, x1 - 16, y1 - 14 - BLOCK_H), bar_h_bottom(x0, x1, y1 - 12)
 
 
 def draw_can(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
-    w = it.opts.get("w", 200)
+    w = it.opts.get("w", 246)
     main, acc = bgr(it.main), bgr(it.accent)
     cx = IMG // 2
     x0, x1 = cx - w // 2, cx + w // 2
-    y0, y1 = 36 if not it.opts.get("nozzle") else 62, 302
-    ry = max(8, w // 14)
+    y0, y1 = (58 if it.opts.get("nozzle") else 26), 300
+    ry = max(8, w // 16)
     shadow(img, cx, y1 + 4, w // 2 + 10, 8)
     m = new_mask()
     cv2.rectangle(m, (x0, y0), (x1, y1), 255, -1)
@@ -813,193 +823,192 @@ def draw_can(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, 
     paint(img, m, main, "cyl")
     if it.opts.get("nozzle"):
         nm = new_mask()
-        poly(nm, [(x0 + 10, y0), (cx - 26, y0 - 34), (cx + 26, y0 - 34), (x1 - 10, y0)])
+        poly(nm, [(x0 + 16, y0), (cx - 30, y0 - 30), (cx + 30, y0 - 30), (x1 - 16, y0)])
         paint(img, nm, (200, 200, 205), "cyl")
         nm = new_mask()
-        rrect(nm, cx - 10, y0 - 52, cx + 10, y0 - 30, 4)
-        cv2.rectangle(nm, (cx + 8, y0 - 46), (cx + 48, y0 - 42), 255, -1)
+        rrect(nm, cx - 12, y0 - 50, cx + 12, y0 - 26, 4)
+        cv2.rectangle(nm, (cx + 10, y0 - 44), (cx + 56, y0 - 40), 255, -1)
         paint(img, nm, bgr("#e2231a"), "flat")
     elif "lid" in it.opts:
         lm = new_mask()
-        cv2.rectangle(lm, (x0 - 2, y0 - 6), (x1 + 2, y0 + 14), 255, -1)
-        cv2.ellipse(lm, (cx, y0 - 6), (w // 2 + 2, ry), 0, 0, 360, 255, -1, AA)
+        cv2.rectangle(lm, (x0 - 2, y0 - 4), (x1 + 2, y0 + 16), 255, -1)
+        cv2.ellipse(lm, (cx, y0 - 4), (w // 2 + 2, ry), 0, 0, 360, 255, -1, AA)
         paint(img, lm, bgr(it.opts["lid"]), "cyl")
     else:
         tm = new_mask()
         cv2.ellipse(tm, (cx, y0), (w // 2, ry), 0, 0, 360, 255, -1, AA)
         paint(img, tm, (205, 208, 212), "cyl")
         cv2.ellipse(img, (cx, y0), (w // 2 - 8, ry - 4), 0, 0, 360, (150, 152, 156), 1, AA)
-        for yy in (y0 + 12, y1 - 12):  # rims
+        for yy in (y0 + 12, y1 - 10):  # rims
             cv2.line(img, (x0, yy), (x1, yy), scale_col(main, 0.7), 1, AA)
     if it.layout == "split":  # two-tone label, e.g. a soup can
+        split = y1 - 14 - BLOCK_H - 10
         sm = new_mask()
-        cv2.rectangle(sm, (x0, (y0 + y1) // 2 + 10), (x1, y1 - 14), 255, -1)
+        cv2.rectangle(sm, (x0, split), (x1, y1 - 12), 255, -1)
         paint(img, sm, acc, "cyl", outline=False)
-        cv2.rectangle(img, (x0, (y0 + y1) // 2 + 4), (x1, (y0 + y1) // 2 + 10), bgr("#d8b24a"), -1)
-    bar = ("v", x1 - BLOCK_H - 10, (y0 + y1 - BLOCK_W) // 2 + 4)
-    return (x0 + 8, y0 + 18, x1 - BLOCK_H - 16, y1 - 16), bar
+        cv2.rectangle(img, (x0, split - 6), (x1, split), bgr("#d8b24a"), -1)
+    if it.opts.get("vbar"):
+        bar = bar_v_right(x1 - 12, y0 + 16, y1 - 10)
+        return (x0 + 12, y0 + 20, bar[1] - 6, y1 - 14), bar
+    top = y0 + 18
+    return (x0 + 12, top, x1 - 12, y1 - BLOCK_H - 20), bar_h_bottom(x0, x1, y1 - 14)
 
 
 def draw_canister(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, acc = bgr(it.main), bgr(it.accent)
-    x0, x1, y0, y1 = 30, 290, 58, 300
+    x0, x1, y0, y1 = 24, 296, 46, 302
     shadow(img, 160, y1 + 4, 140, 9)
     m = new_mask()
     cv2.rectangle(m, (x0, y0), (x1, y1), 255, -1)
-    cv2.ellipse(m, (160, y1), (130, 12), 0, 0, 180, 255, -1, AA)
+    cv2.ellipse(m, (160, y1), (136, 12), 0, 0, 180, 255, -1, AA)
     paint(img, m, main, "cyl")
     lm = new_mask()
     cv2.rectangle(lm, (x0 - 3, y0 - 22), (x1 + 3, y0 + 6), 255, -1)
-    cv2.ellipse(lm, (160, y0 - 22), (133, 14), 0, 0, 360, 255, -1, AA)
+    cv2.ellipse(lm, (160, y0 - 22), (139, 14), 0, 0, 360, 255, -1, AA)
     paint(img, lm, scale_col(bgr(it.opts.get("lid", it.main)), 0.8), "cyl")
     cv2.line(img, (x0, y0 + 12), (x1, y0 + 12), acc, 3, AA)
-    cv2.line(img, (x0, y1 - 78), (x1, y1 - 78), acc, 2, AA)
-    return (x0 + 10, y0 + 18, x1 - 10, y1 - 84), bar_h_bottom(x0, x1, y1 - 12)
+    return (x0 + 10, y0 + 18, x1 - 10, y1 - BLOCK_H - 20), bar_h_bottom(x0, x1, y1 - 12)
 
 
 def draw_bag(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main = bgr(it.main)
-    x0, x1, y0, y1 = 34, 286, 16, 306
+    x0, x1, y0, y1 = 30, 290, 8, 312
     shadow(img, 160, y1, 128, 8)
     m = new_mask()
     pts: list[tuple[float, float]] = []
     for k in range(19):  # crimped top
-        pts.append((x0 + 6 + k * (x1 - x0 - 12) / 18, y0 + (0 if k % 2 else 9)))
+        pts.append((x0 + 6 + k * (x1 - x0 - 12) / 18, y0 + (0 if k % 2 else 8)))
     for t in np.linspace(0, 1, 12):  # right side, slight bulge
-        pts.append((x1 + 8 * np.sin(np.pi * t), y0 + 18 + t * (y1 - y0 - 36)))
+        pts.append((x1 + 8 * np.sin(np.pi * t), y0 + 16 + t * (y1 - y0 - 32)))
     for k in range(19):  # crimped bottom
-        pts.append((x1 - 6 - k * (x1 - x0 - 12) / 18, y1 - (0 if k % 2 else 9)))
+        pts.append((x1 - 6 - k * (x1 - x0 - 12) / 18, y1 - (0 if k % 2 else 8)))
     for t in np.linspace(1, 0, 12):
-        pts.append((x0 - 8 * np.sin(np.pi * t), y0 + 18 + t * (y1 - y0 - 36)))
+        pts.append((x0 - 8 * np.sin(np.pi * t), y0 + 16 + t * (y1 - y0 - 32)))
     poly(m, pts)
     paint(img, m, main, "cyl", 0.7)
-    for yy in (y0 + 16, y1 - 16):
+    for yy in (y0 + 14, y1 - 14):
         cv2.line(img, (x0 + 4, yy), (x1 - 4, yy), scale_col(main, 0.75), 1, AA)
     if it.opts.get("paper"):
-        cv2.rectangle(img, (x0 + 2, y0 + 20), (x1 - 2, y0 + 34), bgr(it.accent), -1)
-    if "window" in it.opts:  # a clear window / product photo in the middle of the bag
+        cv2.rectangle(img, (x0 + 2, y0 + 18), (x1 - 2, y0 + 28), bgr(it.accent), -1)
+    bar = bar_h_bottom(x0, x1, y1 - 18)
+    if "window" in it.opts:  # a clear window / product photo above the barcode
+        wy, wry = 148, 26
         wm = new_mask()
-        cv2.ellipse(wm, (160, 172), (88, 34), 0, 0, 360, 255, -1, AA)
+        cv2.ellipse(wm, (160, wy), (104, wry), 0, 0, 360, 255, -1, AA)
         paint(img, wm, bgr(it.opts["window"]), "v", outline=False)
         r = np.random.default_rng(zlib.crc32(it.name.encode()))
-        if it.opts.get("peas") or it.opts.get("clear") or it.name.startswith("Fresh"):
-            for _ in range(26):
-                a, rr = r.uniform(0, 2 * np.pi), r.uniform(0, 1) ** 0.5
-                px, py = int(160 + 78 * rr * np.cos(a)), int(172 + 26 * rr * np.sin(a))
-                col = scale_col(bgr(it.opts["window"]), r.uniform(0.75, 1.15))
-                if it.opts.get("clear"):
-                    cv2.ellipse(img, (px, py), (12, 4), r.uniform(0, 180), 0, 360, col, -1, AA)
-                elif it.opts.get("peas"):
-                    cv2.circle(img, (px, py), 5, col, -1, AA)
-                else:
-                    cv2.ellipse(img, (px, py), (10, 6), r.uniform(0, 180), 0, 360, col, -1, AA)
-        elif it.opts.get("paper"):
-            for _ in range(14):
-                px, py = int(r.uniform(90, 230)), int(r.uniform(152, 192))
-                cv2.rectangle(img, (px - 8, py - 6), (px + 8, py + 6), (40, 40, 40), -1)
-        else:  # chips
-            for _ in range(10):
-                px, py = int(r.uniform(96, 224)), int(r.uniform(150, 194))
-                cv2.ellipse(img, (px, py), (18, 11), r.uniform(0, 180), 0, 360,
-                            scale_col(bgr(it.opts["window"]), r.uniform(0.85, 1.08)), -1, AA)
-        text = (x0 + 8, y0 + 24, x1 - 8, 134)
-    else:
-        text = (x0 + 8, y0 + 24, x1 - 8, y1 - BLOCK_H - 26)
-    return text, bar_h_bottom(x0, x1, y1 - 20)
+        base = bgr(it.opts["window"])
+        for _ in range(30):
+            a, rr = r.uniform(0, 2 * np.pi), r.uniform(0, 1) ** 0.5
+            px, py = int(160 + 92 * rr * np.cos(a)), int(wy + (wry - 6) * rr * np.sin(a))
+            col = scale_col(base, r.uniform(0.72, 1.15))
+            if it.opts.get("clear"):  # baby carrots
+                cv2.ellipse(img, (px, py), (13, 4), r.uniform(-30, 30), 0, 360, col, -1, AA)
+            elif it.opts.get("peas"):
+                cv2.circle(img, (px, py), 5, col, -1, AA)
+            elif it.opts.get("paper"):  # briquettes
+                cv2.ellipse(img, (px, py), (7, 5), 0, 0, 360, (40, 40, 40), -1, AA)
+            elif it.opts.get("leafy"):
+                cv2.ellipse(img, (px, py), (11, 6), r.uniform(0, 180), 0, 360, col, -1, AA)
+            else:  # chips
+                cv2.ellipse(img, (px, py), (16, 9), r.uniform(0, 180), 0, 360, col, -1, AA)
+        return (x0 + 8, y0 + 30, x1 - 8, wy - wry - 4), bar
+    return (x0 + 8, y0 + 30, x1 - 8, bar[2] - 8), bar
 
 
 def draw_tube(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, cap = bgr(it.main), bgr(it.opts.get("cap", "#ffffff"))
-    y_mid = 168
-    shadow(img, 165, y_mid + 86, 150, 10)
+    y_mid, hh = 164, 104
+    shadow(img, 165, y_mid + hh + 8, 150, 10)
     cm = new_mask()
-    rrect(cm, 8, y_mid - 36, 44, y_mid + 36, 10)
+    rrect(cm, 6, y_mid - 40, 40, y_mid + 40, 10)
     paint(img, cm, cap, "v")
-    for k in range(6):
-        cv2.line(img, (10 + k * 6, y_mid - 32), (10 + k * 6, y_mid + 32), scale_col(cap, 0.8), 1, AA)
+    for k in range(5):
+        cv2.line(img, (10 + k * 6, y_mid - 36), (10 + k * 6, y_mid + 36), scale_col(cap, 0.8), 1, AA)
     m = new_mask()
-    poly(m, [(40, y_mid - 78), (292, y_mid - 68), (292, y_mid + 68), (40, y_mid + 78)])
-    cv2.ellipse(m, (40, y_mid), (12, 78), 0, 90, 270, 255, -1, AA)
+    poly(m, [(36, y_mid - hh), (292, y_mid - hh + 8), (292, y_mid + hh - 8), (36, y_mid + hh)])
     paint(img, m, main, "v", 1.4)
     km = new_mask()
-    cv2.rectangle(km, (290, y_mid - 72), (312, y_mid + 72), 255, -1)
+    cv2.rectangle(km, (290, y_mid - hh + 4), (314, y_mid + hh - 4), 255, -1)
     paint(img, km, scale_col(main, 0.85), "flat")
     for k in range(8):
-        cv2.line(img, (292 + k * 3, y_mid - 70), (292 + k * 3, y_mid + 70), scale_col(main, 0.6), 1)
-    cv2.rectangle(img, (48, y_mid + 8), (286, y_mid + 12), bgr(it.accent), -1)
-    return (52, y_mid - 72, 284, y_mid + 6), ("h", 168 - BLOCK_W // 2, y_mid + 16)
+        cv2.line(img, (292 + k * 3, y_mid - hh + 6), (292 + k * 3, y_mid + hh - 6), scale_col(main, 0.6), 1)
+    cv2.rectangle(img, (40, y_mid - hh + 4), (288, y_mid - hh + 10), bgr(it.accent), -1)
+    bar = bar_h_bottom(40, 290, y_mid + hh - 10)
+    return (46, y_mid - hh + 14, 284, bar[2] - 6), bar
 
 
 def draw_blister(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, acc = bgr(it.main), bgr(it.accent)
-    x0, x1, y0, y1 = 38, 282, 10, 312
+    x0, x1, y0, y1 = 36, 284, 6, 314
     m = new_mask()
     rrect(m, x0, y0, x1, y1, 14)
     paint(img, m, main, "flat")
-    cv2.ellipse(img, (160, y0 + 14), (18, 6), 0, 0, 360, (236, 236, 236), -1, AA)  # hang slot
-    cv2.ellipse(img, (160, y0 + 14), (18, 6), 0, 0, 360, scale_col(main, 0.6), 1, AA)
+    cv2.ellipse(img, (160, y0 + 13), (18, 5), 0, 0, 360, (236, 236, 236), -1, AA)  # hang slot
+    cv2.ellipse(img, (160, y0 + 13), (18, 5), 0, 0, 360, scale_col(main, 0.6), 1, AA)
+    bar = bar_h_bottom(x0, x1, y1 - 8)
     # the bubble with the goods
-    bx0, by0, bx1, by1 = x0 + 16, 110, x1 - 16, 236
+    bx0, by0, bx1, by1 = x0 + 14, 96, x1 - 14, bar[2] - 6
     kind = it.opts["items"]
     bm = new_mask()
-    rrect(bm, bx0, by0, bx1, by1, 16)
+    rrect(bm, bx0, by0, bx1, by1, 14)
     paint(img, bm, mix(main, (255, 255, 255), 0.55), "flat", outline=True)
+    cy = (by0 + by1) // 2
     if kind in ("aa", "aaa"):
         n = it.opts["count"]
-        bw = 22 if kind == "aa" else 16
+        bw = 18 if kind == "aa" else 14
         gap = (bx1 - bx0 - n * bw) // (n + 1)
         for k in range(n):
             cx0 = bx0 + gap + k * (bw + gap)
             bm = new_mask()
-            rrect(bm, cx0, by0 + 16, cx0 + bw, by1 - 12, 4)
+            rrect(bm, cx0, by0 + 12, cx0 + bw, by1 - 8, 4)
             paint(img, bm, bgr(it.opts["body"]), "cyl")
             tm = new_mask()
-            rrect(tm, cx0, by0 + 16, cx0 + bw, by0 + 16 + (by1 - by0) // 3, 4)
+            rrect(tm, cx0, by0 + 12, cx0 + bw, by0 + 12 + (by1 - by0) // 3, 4)
             paint(img, tm, bgr(it.opts["top"]), "cyl")
-            cv2.rectangle(img, (cx0 + bw // 3, by0 + 10), (cx0 + bw - bw // 3, by0 + 16), (200, 200, 200), -1)
+            cv2.rectangle(img, (cx0 + bw // 3, by0 + 7), (cx0 + bw - bw // 3, by0 + 12), (200, 200, 200), -1)
     elif kind == "toothbrush":
         for k, col in enumerate((bgr("#0a58b4"), bgr("#e2231a"))):
-            cx = bx0 + 58 + k * 96
+            yy = by0 + 22 + k * 30
             hm = new_mask()
-            rrect(hm, cx - 9, by0 + 40, cx + 9, by1 - 8, 8)
-            paint(img, hm, col, "cyl")
+            rrect(hm, bx0 + 60, yy - 8, bx1 - 12, yy + 8, 8)
+            paint(img, hm, col, "v")
             hd = new_mask()
-            rrect(hd, cx - 8, by0 + 8, cx + 8, by0 + 44, 6)
-            paint(img, hd, (245, 245, 245), "cyl")
-            for yy in range(by0 + 12, by0 + 42, 5):
-                cv2.line(img, (cx - 6, yy), (cx + 6, yy), bgr("#7fc8f0"), 2)
+            rrect(hd, bx0 + 12, yy - 8, bx0 + 62, yy + 8, 6)
+            paint(img, hd, (245, 245, 245), "v")
+            for xx in range(bx0 + 16, bx0 + 60, 5):
+                cv2.line(img, (xx, yy - 12), (xx, yy - 6), bgr("#7fc8f0"), 2)
     elif kind == "tapemeasure":
         tm = new_mask()
-        rrect(tm, 110, by0 + 10, 210, by1 - 10, 22)
+        rrect(tm, 116, by0 + 4, 204, by1 - 4, 18)
         paint(img, tm, bgr("#ffd200"), "flat")
-        cv2.circle(img, (160, (by0 + by1) // 2), 34, (30, 30, 30), -1, AA)
-        cv2.circle(img, (160, (by0 + by1) // 2), 12, (160, 160, 160), -1, AA)
-        cv2.rectangle(img, (206, by1 - 34), (236, by1 - 22), (40, 40, 40), -1)
+        cv2.circle(img, (160, cy), 24, (30, 30, 30), -1, AA)
+        cv2.circle(img, (160, cy), 8, (160, 160, 160), -1, AA)
+        cv2.rectangle(img, (200, by1 - 24), (228, by1 - 14), (40, 40, 40), -1)
     elif kind == "glue":
         gm = new_mask()
-        poly(gm, [(96, 150), (196, 150), (232, 166), (232, 180), (196, 196), (96, 196)])
+        poly(gm, [(90, cy - 20), (190, cy - 20), (226, cy - 6), (226, cy + 6), (190, cy + 20), (90, cy + 20)])
         paint(img, gm, (225, 225, 228), "v")
         cm = new_mask()
-        rrect(cm, 232, 160, 258, 186, 4)
+        rrect(cm, 226, cy - 12, 252, cy + 12, 4)
         paint(img, cm, acc, "v")
-        cv2.rectangle(img, (100, 162), (190, 184), acc, -1)
+        cv2.rectangle(img, (96, cy - 10), (184, cy + 10), acc, -1)
     elif kind == "cord":
         for k in range(5):
-            cv2.ellipse(img, (160, (by0 + by1) // 2), (70 - k * 3, 40 - k * 2), 8 * k, 0, 360,
-                        bgr("#f07c00"), 5, AA)
+            cv2.ellipse(img, (150, cy), (66 - k * 3, 26 - k * 2), 6 * k, 0, 360, bgr("#f07c00"), 5, AA)
         pm = new_mask()
-        rrect(pm, 206, by0 + 14, 238, by0 + 52, 5)
+        rrect(pm, 212, by0 + 10, 240, by1 - 10, 5)
         paint(img, pm, bgr("#f07c00"), "flat")
-        cv2.rectangle(img, (214, by0 + 4), (218, by0 + 16), (180, 180, 180), -1)
-        cv2.rectangle(img, (226, by0 + 4), (230, by0 + 16), (180, 180, 180), -1)
-    return (x0 + 10, y0 + 28, x1 - 10, by0 - 6), bar_h_bottom(x0, x1, y1 - 12)
+        for xx in (220, 230):
+            cv2.rectangle(img, (xx, by0 + 4), (xx + 3, by0 + 12), (180, 180, 180), -1)
+    return (x0 + 10, y0 + 24, x1 - 10, by0 - 4), bar
 
 
 def draw_rolls(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, acc = bgr(it.main), bgr(it.accent)
     roll = bgr(it.opts.get("roll", "#ffffff"))
     rows, cols = it.opts.get("rows", 2), it.opts.get("cols", 3)
-    x0, x1, y0, y1 = 18, 302, 20, 308
+    x0, x1, y0, y1 = 14, 306, 10, 312
     shadow(img, 160, y1, 146, 8)
     m = new_mask()
     rrect(m, x0, y0, x1, y1, 20)
@@ -1012,18 +1021,17 @@ def draw_rolls(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box
             rrect(rm, x0 + 4 + c * cw + 2, y0 + 4 + r_ * rh + 2, x0 + 4 + (c + 1) * cw - 2,
                   y0 + 4 + (r_ + 1) * rh - 2, 12)
             paint(img, rm, mix(roll, main, 0.18), "cyl", 0.8)
-    # printed wrap: a colour band with the brand, and a white panel for the barcode
-    band = new_mask()
-    cv2.rectangle(band, (x0, 70), (x1, 196), 255, -1)
+    band = new_mask()  # the printed wrap
+    cv2.rectangle(band, (x0, 30), (x1, 178), 255, -1)
     paint(img, band, acc if luma(main) > 200 else main, "flat", outline=False)
-    return (x0 + 10, 74, x1 - 10, 192), bar_h_bottom(x0, x1, y1 - 18)
+    return (x0 + 10, 34, x1 - 10, 174), bar_h_bottom(x0, x1, y1 - 14)
 
 
 def draw_tub(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, lid = bgr(it.main), bgr(it.opts.get("lid", "#ffffff"))
     tall = it.opts.get("tall", False)
-    top, bot = (56, 306) if tall else (90, 306)
-    tw, bw = 276, 244
+    top, bot = (46, 308) if tall else (76, 308)
+    tw, bw = (262, 246) if tall else (292, 250)
     shadow(img, 160, bot, bw // 2 + 8, 8)
     m = new_mask()
     poly(m, [(160 - tw // 2, top), (160 + tw // 2, top), (160 + bw // 2, bot), (160 - bw // 2, bot)])
@@ -1034,41 +1042,44 @@ def draw_tub(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, 
     cv2.ellipse(lm, (160, top - 26), (tw // 2 + 4, 14), 0, 0, 360, 255, -1, AA)
     paint(img, lm, lid, "cyl")
     cv2.line(img, (160 - tw // 2, top + 8), (160 + tw // 2, top + 8), scale_col(lid, 1.2), 2, AA)
-    return (160 - tw // 2 + 22, top + 14, 160 + tw // 2 - 22, bot - BLOCK_H - 22), bar_h_bottom(36, 284, bot - 14)
+    bar = bar_h_bottom(40, 280, bot - 10)
+    return (160 - tw // 2 + 16, top + 14, 160 + tw // 2 - 16, bar[2] - 6), bar
 
 
 def draw_jar(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, lid, label = bgr(it.main), bgr(it.opts.get("lid", "#ffffff")), bgr(it.opts.get("label", "#ffffff"))
-    x0, x1, y0, y1 = 26, 294, 62, 308
-    shadow(img, 160, y1, 136, 8)
+    x0, x1, y0, y1 = 22, 298, 52, 312
+    shadow(img, 160, y1, 140, 8)
     m = new_mask()
     rrect(m, x0, y0, x1, y1, 34)
     paint(img, m, main, "cyl")
     lm = new_mask()
-    rrect(lm, 56, 14, 264, 66, 8)
+    rrect(lm, 54, 6, 266, 56, 8)
     paint(img, lm, lid, "cyl")
-    for k in range(16):
-        xx = 60 + k * 13
-        cv2.line(img, (xx, 18), (xx, 62), scale_col(lid, 0.8), 1, AA)
+    for k in range(17):
+        xx = 58 + k * 13
+        cv2.line(img, (xx, 10), (xx, 52), scale_col(lid, 0.8), 1, AA)
     lb = new_mask()
-    cv2.rectangle(lb, (x0 + 4, 96), (x1 - 4, y1 - 12), 255, -1)
+    cv2.rectangle(lb, (x0 + 4, 74), (x1 - 4, y1 - 10), 255, -1)
     paint(img, lb, label, "cyl", 0.5, outline=False)
-    return (x0 + 12, 100, x1 - 12, y1 - BLOCK_H - 22), bar_h_bottom(x0, x1, y1 - 16)
+    bar = bar_h_bottom(x0, x1, y1 - 14)
+    return (x0 + 12, 78, x1 - 12, bar[2] - 6), bar
 
 
 def draw_pouch(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     main, acc = bgr(it.main), bgr(it.accent)
-    x0, x1, y0, y1 = 16, 304, 44, 290
-    shadow(img, 160, y1, 148, 10)
+    x0, x1, y0, y1 = 12, 308, 24, 300
+    shadow(img, 160, y1, 150, 10)
     m = new_mask()
     rrect(m, x0, y0, x1, y1, 18)
     paint(img, m, main, "v", 1.3)
     for yy in (y0 + 8, y1 - 8):  # seals
         cv2.line(img, (x0 + 10, yy), (x1 - 10, yy), scale_col(main, 0.8), 2, AA)
+    bar = bar_h_bottom(x0, x1, y1 - 16)
     pm = new_mask()
-    cv2.rectangle(pm, (x0 + 14, y0 + 18), (x1 - 14, y0 + 120), 255, -1)
+    cv2.rectangle(pm, (x0 + 14, y0 + 18), (x1 - 14, bar[2] - 8), 255, -1)
     paint(img, pm, acc, "flat", outline=False)
-    return (x0 + 18, y0 + 20, x1 - 18, y0 + 118), bar_h_bottom(x0, x1, y1 - 16)
+    return (x0 + 18, y0 + 20, x1 - 18, bar[2] - 10), bar
 
 
 def draw_taperoll(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
@@ -1083,57 +1094,59 @@ def draw_taperoll(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[
     cv2.circle(img, (cx, cy), 70, (190, 160, 120), -1, AA)  # cardboard core
     cv2.circle(img, (cx, cy), 60, bgr("#f4efe6"), -1, AA)
     band = new_mask()  # paper sleeve around the roll
-    cv2.rectangle(band, (4, 150), (316, 312), 255, -1)
+    cv2.rectangle(band, (4, 118), (316, 314), 255, -1)
     paint(img, band, main, "flat")
-    cv2.rectangle(img, (4, 150), (316, 160), acc, -1)
-    return (12, 164, 308, 226), ("h", 160 - BLOCK_W // 2, 238)
+    cv2.rectangle(img, (4, 118), (316, 126), acc, -1)
+    bar = bar_h_bottom(4, 316, 308)
+    return (12, 130, 308, bar[2] - 6), bar
 
 
 def draw_produce(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
     fruit = it.opts["fruit"]
     r = np.random.default_rng(zlib.crc32(fruit.encode()))
-    shadow(img, 160, 186, 140, 16)
+    shadow(img, 160, 150, 140, 14)
     if fruit == "banana":
         for k in range(5):
-            cx, cy = 150 + k * 6, 210 - k * 14
+            cx, cy = 150 + k * 6, 150 - k * 12
             m = new_mask()
-            cv2.ellipse(m, (cx, cy), (120, 92 - k * 4), -8 + k * 3, 200, 335, 255, 26, AA)
+            cv2.ellipse(m, (cx, cy), (116, 80 - k * 4), -8 + k * 3, 200, 335, 255, 24, AA)
             paint(img, m, mix(bgr("#f7d633"), bgr("#c9b02a"), k * 0.12), "v", 1.5)
-        cv2.rectangle(img, (34, 120), (58, 138), bgr("#6b4f1d"), -1)
         for k in range(5):
-            cv2.circle(img, (250 + k * 3, 100 + k * 8), 5, bgr("#3a2a10"), -1, AA)
+            cv2.circle(img, (252 + k * 3, 48 + k * 6), 5, bgr("#3a2a10"), -1, AA)
+        cv2.rectangle(img, (36, 74), (58, 90), bgr("#6b4f1d"), -1)
     elif fruit == "apple":
-        for cx, cy in ((90, 130), (160, 120), (230, 130), (124, 74), (196, 74)):
+        for cx, cy in ((84, 110), (160, 104), (236, 110), (122, 56), (198, 56)):
             m = new_mask()
-            cv2.circle(m, (cx, cy), 44, 255, -1, AA)
+            cv2.circle(m, (cx, cy), 40, 255, -1, AA)
             paint(img, m, mix(bgr("#c0262d"), bgr("#e6a23c"), r.uniform(0.05, 0.35)), "cyl", 1.2)
-            cv2.ellipse(img, (cx - 14, cy - 16), (10, 6), -30, 0, 360, bgr("#f3c2a0"), -1, AA)
-            cv2.line(img, (cx, cy - 40), (cx + 4, cy - 54), bgr("#5a3a1a"), 3, AA)
+            cv2.ellipse(img, (cx - 13, cy - 14), (9, 5), -30, 0, 360, bgr("#f3c2a0"), -1, AA)
+            cv2.line(img, (cx, cy - 36), (cx + 4, cy - 48), bgr("#5a3a1a"), 3, AA)
     elif fruit == "avocado":
-        for cx, cy, ang in ((92, 122, -20), (160, 108, 10), (228, 122, 25), (126, 64, 80), (196, 60, 95)):
+        for cx, cy, ang in ((86, 108, -20), (160, 98, 10), (234, 108, 25), (124, 50, 80), (198, 48, 95)):
             m = new_mask()
-            cv2.ellipse(m, (cx, cy), (34, 46), ang, 0, 360, 255, -1, AA)
-            cv2.circle(m, (cx + int(14 * np.sin(np.radians(ang))), cy - int(22 * np.cos(np.radians(ang)))),
-                       26, 255, -1, AA)
+            cv2.ellipse(m, (cx, cy), (30, 40), ang, 0, 360, 255, -1, AA)
+            cv2.circle(m, (cx + int(12 * np.sin(np.radians(ang))), cy - int(20 * np.cos(np.radians(ang)))),
+                       23, 255, -1, AA)
             paint(img, m, mix(bgr("#2f3f1c"), bgr("#4d6b26"), r.uniform(0, 0.6)), "cyl", 1.0)
             for _ in range(14):
-                px = cx + int(r.uniform(-22, 22))
-                py = cy + int(r.uniform(-30, 30))
+                px = cx + int(r.uniform(-20, 20))
+                py = cy + int(r.uniform(-26, 26))
                 cv2.circle(img, (px, py), 1, bgr("#6a8a3a"), -1)
     elif fruit == "tomato":
-        for cx, cy, ang in ((86, 134, 20), (156, 126, -10), (226, 136, 15), (120, 76, -30), (194, 72, 35)):
+        for cx, cy, ang in ((84, 112, 20), (158, 104, -10), (232, 114, 15), (118, 54, -30), (196, 52, 35)):
             m = new_mask()
-            cv2.ellipse(m, (cx, cy), (34, 46), ang, 0, 360, 255, -1, AA)
+            cv2.ellipse(m, (cx, cy), (30, 40), ang, 0, 360, 255, -1, AA)
             paint(img, m, mix(bgr("#e03a1e"), bgr("#b3201a"), r.uniform(0, 0.5)), "cyl", 1.2)
-            tip = (cx + int(40 * np.sin(np.radians(ang))), cy - int(40 * np.cos(np.radians(ang))))
-            draw_logo(img, "star", tip[0], tip[1], 11, bgr("#2f7d32"), (0, 0, 0))
+            tip = (cx + int(36 * np.sin(np.radians(ang))), cy - int(36 * np.cos(np.radians(ang))))
+            draw_logo(img, "star", tip[0], tip[1], 10, bgr("#2f7d32"), (0, 0, 0))
     # the scale label in front
-    lx0, lx1, ly0, ly1 = 38, 282, 190, 310
+    lx0, lx1, ly0, ly1 = 30, 290, 146, 314
     m = new_mask()
     rrect(m, lx0, ly0, lx1, ly1, 6)
     paint(img, m, bgr(it.main), "flat")
-    cv2.rectangle(img, (lx0, ly0), (lx1, ly0 + 6), bgr(it.accent), -1)
-    return (lx0 + 8, ly0 + 8, lx1 - 8, ly1 - BLOCK_H - 4), bar_h_bottom(lx0, lx1, ly1 - 2)
+    cv2.rectangle(img, (lx0 + 1, ly0), (lx1 - 1, ly0 + 6), bgr(it.accent), -1)
+    bar = bar_h_bottom(lx0, lx1, ly1 - 4)
+    return (lx0 + 8, ly0 + 9, lx1 - 8, bar[2] - 2), bar
 
 
 SHAPES = {
@@ -1144,49 +1157,296 @@ SHAPES = {
 }  # fmt: skip
 
 
-def draw_text(img: np.ndarray, it: Item, box: Box) -> None:
-    """Logo, brand and product lines inside `box`."""
+def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
+    """A small product illustration inside box (the "photo" on a real package)."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
+    cx, cy, s = (x0 + x1) // 2, (y0 + y1) // 2, min(x1 - x0, y1 - y0)
+    r = np.random.default_rng(zlib.crc32(kind.encode()))
+    C = bgr
+
+    def ell(c: tuple[int, int], ax: tuple[int, int], ang: float, col: tuple[int, int, int],
+            th: int = -1) -> None:
+        cv2.ellipse(img, c, (max(1, ax[0]), max(1, ax[1])), ang, 0, 360, col, th, AA)
+
+    if kind == "beans":
+        for k in range(7):
+            px, py = int(x0 + w * r.uniform(0.15, 0.85)), int(y0 + h * r.uniform(0.2, 0.8))
+            a = r.uniform(0, 180)
+            ell((px, py), (s // 7, s // 10), a, C("#4a2a14"))
+            ell((px, py), (s // 9, 1), a, C("#1e0f06"), 1)
+    elif kind == "cup":
+        cv2.rectangle(img, (cx - s // 4, cy - s // 8), (cx + s // 5, cy + s // 3), C("#ffffff"), -1)
+        ell((cx - s // 40, cy - s // 8), (s // 4 - 2, s // 14), 0, C("#5b2c1c"))
+        cv2.ellipse(img, (cx + s // 5, cy + s // 10), (s // 9, s // 8), 0, -90, 90, C("#ffffff"), 4, AA)
+        for k in range(3):
+            xx = cx - s // 6 + k * s // 8
+            pts = [(xx + int(4 * np.sin(t / 4)), cy - s // 6 - t) for t in range(0, s // 4)]
+            cv2.polylines(img, [np.array(pts, np.int32)], False, C("#d9d9d9"), 2, AA)
+    elif kind == "rings":
+        for _ in range(16):
+            px, py = int(x0 + w * r.uniform(0.08, 0.92)), int(y0 + h * r.uniform(0.12, 0.88))
+            cv2.circle(img, (px, py), max(4, s // 12), C("#c98a1b"), max(2, s // 24), AA)
+    elif kind == "pancakes":
+        for k in range(4):
+            ell((cx, cy + s // 4 - k * s // 9), (int(s * 0.42), s // 9), 0, C("#d9a25a"))
+            ell((cx, cy + s // 4 - k * s // 9), (int(s * 0.42), s // 9), 0, C("#a8702c"), 1)
+        ell((cx, cy - s // 8), (s // 3, s // 12), 0, C("#8a3b12"))
+        cv2.rectangle(img, (cx - s // 12, cy - s // 4), (cx + s // 12, cy - s // 6), C("#ffe08a"), -1)
+    elif kind == "spaghetti":
+        for k in range(22):
+            xa = int(x0 + w * 0.1 + k * w * 0.8 / 22)
+            cv2.line(img, (xa, y1 - 4), (xa + int(w * 0.12), y0 + 4), C("#f2d16b"), 2, AA)
+        cv2.rectangle(img, (x0 + int(w * 0.1), cy - 4), (x0 + int(w * 0.95), cy + 4), C("#e2231a"), -1)
+    elif kind == "tomatoes":
+        for k, (dx, dy) in enumerate(((-0.22, 0.08), (0.18, 0.0), (-0.02, -0.18))):
+            px, py = int(cx + dx * w), int(cy + dy * h)
+            cv2.circle(img, (px, py), s // 4, C("#d7301f") if k != 1 else C("#b81d13"), -1, AA)
+            draw_logo(img, "star", px, py - s // 5, max(4, s // 10), C("#2f7d32"), (0, 0, 0))
+    elif kind == "beanbowl":
+        ell((cx, cy), (int(w * 0.42), int(h * 0.32)), 0, C("#ffffff"))
+        for _ in range(40):
+            px, py = int(cx + r.uniform(-0.34, 0.34) * w), int(cy + r.uniform(-0.22, 0.22) * h)
+            ell((px, py), (5, 3), r.uniform(0, 180), C("#8a4a1c"))
+    elif kind == "cookies":
+        for k in range(3):
+            px = int(x0 + w * (0.22 + 0.28 * k))
+            cv2.circle(img, (px, cy), s // 4, C("#2b1a12"), -1, AA)
+            cv2.circle(img, (px, cy), s // 4 - 4, C("#4a3226"), 1, AA)
+            cv2.circle(img, (px, cy), s // 8, C("#4a3226"), 1, AA)
+    elif kind == "crackers":
+        for k in range(3):
+            px = int(x0 + w * (0.22 + 0.28 * k))
+            for j in range(16):
+                a = j * np.pi / 8
+                cv2.circle(img, (int(px + s * 0.22 * np.cos(a)), int(cy + s * 0.22 * np.sin(a))),
+                           max(2, s // 28), C("#d99a3a"), -1, AA)
+            cv2.circle(img, (px, cy), int(s * 0.22), C("#e8b04e"), -1, AA)
+            for dx, dy in ((-5, -5), (5, -5), (0, 0), (-5, 5), (5, 5)):
+                cv2.circle(img, (px + dx, cy + dy), 1, C("#9a6020"), -1)
+    elif kind == "ribbon":
+        pts = [(x0 + t, int(cy + h * 0.25 * np.sin(t / w * 2 * np.pi))) for t in range(0, w)]
+        cv2.polylines(img, [np.array(pts, np.int32)], False, C("#ffffff"), max(4, s // 10), AA)
+        pts2 = [(x, y + s // 6) for x, y in pts]
+        cv2.polylines(img, [np.array(pts2, np.int32)], False, C("#ffffff"), 2, AA)
+    elif kind == "zipbag":
+        cv2.rectangle(img, (cx - s // 3, cy - s // 3), (cx + s // 3, cy + s // 3), C("#e9f4ff"), -1)
+        cv2.rectangle(img, (cx - s // 3, cy - s // 3), (cx + s // 3, cy + s // 3), C("#7fa7d9"), 2)
+        cv2.line(img, (cx - s // 3, cy - s // 4), (cx + s // 3, cy - s // 4), C("#e53935"), 3)
+        cv2.line(img, (cx - s // 3, cy - s // 4 + 5), (cx + s // 3, cy - s // 4 + 5), C("#1976d2"), 3)
+    elif kind == "leaves":
+        for _ in range(9):
+            px, py = int(x0 + w * r.uniform(0.15, 0.85)), int(y0 + h * r.uniform(0.2, 0.8))
+            ell((px, py), (s // 5, s // 11), r.uniform(0, 180), scale_col(C("#3f9b3a"), r.uniform(0.8, 1.25)))
+    elif kind in ("pills", "caplets"):
+        for k in range(5):
+            px, py = int(x0 + w * (0.15 + 0.17 * k)), int(cy + (k % 2) * s // 5 - s // 10)
+            if kind == "pills":
+                ell((px, py), (s // 8, s // 11), 20, C("#b5561d"))
+                ell((px - 2, py - 2), (s // 16, s // 24), 20, C("#d98a4d"))
+            else:
+                ell((px, py), (s // 7, s // 14), -30, C("#ffffff"))
+                cv2.ellipse(img, (px, py), (s // 7, s // 14), -30, 90, 270, C("#d8232a"), -1, AA)
+    elif kind == "sky":
+        cv2.rectangle(img, (x0, y0), (x1, y1), C("#cfe8ff"), -1)
+        for k in range(3):
+            draw_logo(img, "cloud", int(x0 + w * (0.2 + 0.3 * k)), int(cy + (k % 2) * 10 - 5), s // 5,
+                      C("#ffffff"), C("#cfe8ff"))
+    elif kind == "bulbs":
+        for k in range(4):
+            px = int(x0 + w * (0.14 + 0.24 * k))
+            cv2.circle(img, (px, cy - s // 10), s // 7, C("#fff3b0"), -1, AA)
+            cv2.circle(img, (px, cy - s // 10), s // 7, C("#d9b300"), 1, AA)
+            cv2.rectangle(img, (px - s // 16, cy + s // 20), (px + s // 16, cy + s // 5), C("#bdbdbd"), -1)
+    elif kind == "stamps":
+        for k in range(6):
+            px, py = x0 + 6 + (k % 3) * (w - 12) // 3, y0 + 4 + (k // 3) * (h - 8) // 2
+            sw, sh = (w - 12) // 3 - 6, (h - 8) // 2 - 6
+            cv2.rectangle(img, (px, py), (px + sw, py + sh), C("#ffffff"), -1)
+            draw_logo(img, "flag", px + sw // 2, py + sh // 2, max(6, min(sw, sh) // 2 - 2), C("#ffffff"),
+                      C("#ffffff"))
+    elif kind == "rays":
+        for k in range(16):
+            a = k * np.pi / 8
+            cv2.line(img, (cx, cy), (int(cx + s * np.cos(a)), int(cy + s * np.sin(a))), C("#ff9f1c"), 3, AA)
+        cv2.circle(img, (cx, cy), s // 4, C("#ff7b00"), -1, AA)
+    elif kind == "bandage":
+        for k in range(2):
+            c = (cx, cy - s // 8 + k * s // 4)
+            cv2.ellipse(img, c, (int(s * 0.42), s // 9), -15 + k * 30, 0, 360, C("#e8b48a"), -1, AA)
+            cv2.ellipse(img, c, (s // 8, s // 12), -15 + k * 30, 0, 360, C("#f7ddc6"), -1, AA)
+    elif kind == "pizza":
+        cv2.circle(img, (cx, cy), int(s * 0.45), C("#e0a040"), -1, AA)
+        cv2.circle(img, (cx, cy), int(s * 0.38), C("#d9482b"), -1, AA)
+        for _ in range(9):
+            a, rr = r.uniform(0, 2 * np.pi), r.uniform(0.1, 0.3) * s
+            cv2.circle(img, (int(cx + rr * np.cos(a)), int(cy + rr * np.sin(a))), max(3, s // 12),
+                       C("#8e1b12"), -1, AA)
+    elif kind == "hills":
+        cv2.ellipse(img, (cx - w // 5, y1), (w // 2, h // 2), 0, 180, 360, C("#5cb85c"), -1, AA)
+        cv2.ellipse(img, (cx + w // 4, y1), (w // 2, h // 3), 0, 180, 360, C("#3f9b3a"), -1, AA)
+        for k in range(2):
+            draw_logo(img, "cloud", int(x0 + w * (0.25 + 0.45 * k)), y0 + h // 4, s // 6, C("#ffffff"),
+                      C("#ffffff"))
+    elif kind == "sticks":
+        for k in range(4):
+            py = y0 + 4 + k * (h - 8) // 4
+            cv2.rectangle(img, (x0 + 8, py), (x1 - 8, py + (h - 8) // 4 - 4), C("#f7e08a"), -1)
+            cv2.rectangle(img, (x0 + 8, py), (x1 - 8, py + (h - 8) // 4 - 4), C("#c9a93a"), 1)
+    elif kind == "lake":
+        cv2.rectangle(img, (x0, y0), (x1, y1), C("#bfe3ff"), -1)
+        cv2.circle(img, (x1 - s // 4, y0 + s // 4), s // 6, C("#ffd23f"), -1, AA)
+        cv2.rectangle(img, (x0, cy + h // 8), (x1, y1), C("#2a6db5"), -1)
+        cv2.ellipse(img, (x0 + w // 4, cy + h // 8), (w // 3, h // 5), 0, 180, 360, C("#3f9b3a"), -1, AA)
+    elif kind == "eggs":
+        for k in range(3):
+            px = int(x0 + w * (0.2 + 0.3 * k))
+            ell((px, cy), (s // 6, s // 4), 0, C("#d9a875") if k != 1 else C("#f2e6d0"))
+    elif kind == "cheese":
+        pts = [(x0 + w // 8, y1 - h // 6), (x1 - w // 8, y1 - h // 6), (x1 - w // 8, cy - h // 8),
+               (x0 + w // 3, y0 + h // 6)]
+        cv2.fillPoly(img, [np.array(pts, np.int32)], C("#ffb21e"), AA)
+        for _ in range(5):
+            cv2.circle(img, (int(cx + r.uniform(-0.25, 0.3) * w), int(cy + r.uniform(-0.05, 0.2) * h)),
+                       max(3, s // 14), C("#e08a00"), -1, AA)
+    elif kind == "tooth":
+        cv2.ellipse(img, (cx, cy - s // 8), (s // 4, s // 5), 0, 180, 360, C("#ffffff"), -1, AA)
+        cv2.rectangle(img, (cx - s // 4, cy - s // 8), (cx + s // 4, cy + s // 12), C("#ffffff"), -1)
+        cv2.ellipse(img, (cx - s // 7, cy + s // 12), (s // 10, s // 4), 0, 0, 180, C("#ffffff"), -1, AA)
+        cv2.ellipse(img, (cx + s // 7, cy + s // 12), (s // 10, s // 4), 0, 0, 180, C("#ffffff"), -1, AA)
+    elif kind == "bubbles":
+        for _ in range(12):
+            px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.15, 0.85))
+            cv2.circle(img, (px, py), int(r.uniform(0.05, 0.14) * s), C("#ffffff"), 2, AA)
+    elif kind == "stars":
+        for _ in range(9):
+            px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.15, 0.85))
+            draw_logo(img, "star", px, py, max(4, int(r.uniform(0.06, 0.12) * s)), C("#ffe066"), (0, 0, 0))
+    elif kind == "mountain":
+        pts = [(x0, y1), (x0 + w // 3, y0 + h // 6), (cx, cy), (x1 - w // 4, y0), (x1, y1)]
+        cv2.fillPoly(img, [np.array(pts, np.int32)], C("#7fb3d5"), AA)
+        cv2.fillPoly(img, [np.array([(x1 - w // 4, y0), (x1 - w // 4 - 12, y0 + 14), (x1 - w // 4 + 12, y0 + 14)],
+                                    np.int32)], C("#ffffff"), AA)
+        for k in range(5):
+            px = x0 + 8 + k * (w - 16) // 5
+            cv2.fillPoly(img, [np.array([(px, y1), (px + 9, y1 - 28), (px + 18, y1)], np.int32)], C("#1f7a3e"), AA)
+    elif kind == "quilt":
+        for yy in range(y0, y1, 14):
+            for xx in range(x0 + ((yy - y0) // 14 % 2) * 7, x1, 14):
+                cv2.circle(img, (xx, yy), 2, C("#9ec5f0"), -1, AA)
+    elif kind == "hearts":
+        for _ in range(7):
+            px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.2, 0.8))
+            draw_logo(img, "heart", px, py, max(5, int(r.uniform(0.08, 0.14) * s)), C("#e23b6e"), (0, 0, 0))
+    elif kind == "pods":
+        for k in range(2):
+            c = (cx, cy - s // 8 + k * s // 4)
+            ell(c, (int(s * 0.42), s // 8), -10 + 20 * k, C("#4c9a2a"))
+            for j in range(5):
+                cv2.circle(img, (c[0] - s // 4 + j * s // 8, c[1]), max(3, s // 14), C("#8fd14f"), -1, AA)
+    elif kind == "carrots":
+        for k in range(4):
+            px = int(x0 + w * (0.15 + 0.23 * k))
+            pts = [(px - s // 12, cy - s // 4), (px + s // 12, cy - s // 4), (px, cy + s // 3)]
+            cv2.fillPoly(img, [np.array(pts, np.int32)], C("#ff7f11"), AA)
+            cv2.line(img, (px, cy - s // 4), (px - 4, cy - s // 3 - 4), C("#2e8b3a"), 3, AA)
+            cv2.line(img, (px, cy - s // 4), (px + 5, cy - s // 3 - 2), C("#2e8b3a"), 3, AA)
+    elif kind == "swirl":
+        pts = [(int(cx + t * 0.9 * np.cos(t / 5)), int(cy + t * 0.5 * np.sin(t / 5))) for t in range(0, s // 2)]
+        cv2.polylines(img, [np.array(pts, np.int32)], False, C("#2a5db0"), 3, AA)
+    elif kind == "spots":
+        for _ in range(6):
+            px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.2, 0.8))
+            ell((px, py), (int(r.uniform(0.08, 0.16) * s), int(r.uniform(0.06, 0.12) * s)), r.uniform(0, 180),
+                C("#1a1a1a"))
+    elif kind == "flames":
+        for k in range(3):
+            draw_logo(img, "flame", int(x0 + w * (0.2 + 0.3 * k)), cy, s // 3, C("#f26a1b"), (0, 0, 0))
+    elif kind == "stripes":
+        for k in range(-h, w, 16):
+            cv2.line(img, (x0 + k, y1), (x0 + k + h, y0), C("#f29100"), 5, AA)
+    elif kind == "drops":
+        for k in range(3):
+            draw_logo(img, "drop", int(x0 + w * (0.2 + 0.3 * k)), cy + (k % 2) * 8, s // 4, C("#f7d000"), (0, 0, 0))
+    elif kind == "mint":
+        for k in range(3):
+            ell((int(x0 + w * (0.25 + 0.25 * k)), cy), (s // 5, s // 9), 40 - 40 * k, C("#7fe0c4"))
+    elif kind == "chevrons":
+        for k in range(4):
+            xx = x0 + 10 + k * (w - 20) // 4
+            pts = [(xx, y0 + 6), (xx + s // 5, cy), (xx, y1 - 6)]
+            cv2.polylines(img, [np.array(pts, np.int32)], False, C("#ffd200"), 5, AA)
+    elif kind == "grid":
+        for xx in range(x0, x1, 12):
+            cv2.line(img, (xx, y0), (xx, y1), C("#ffffff"), 1)
+        for yy in range(y0, y1, 12):
+            cv2.line(img, (x0, yy), (x1, yy), C("#ffffff"), 1)
+    elif kind == "lightning":
+        draw_logo(img, "bolt", cx, cy, int(s * 0.45), C("#ff6a00"), (0, 0, 0))
+    elif kind == "bullseye":
+        draw_logo(img, "bullseye", cx, cy, int(s * 0.45), C("#ffd100"), (0, 0, 0))
+    elif kind == "pepto":
+        for k in range(4):
+            cv2.ellipse(img, (cx, cy), (int(s * (0.45 - 0.1 * k)), int(s * (0.25 - 0.05 * k))), 0, 0, 360,
+                        C("#e86aa0") if k % 2 == 0 else C("#ffffff"), -1, AA)
+    else:
+        raise ValueError(f"unknown art {kind}")
+
+
+def draw_text(img: np.ndarray, it: Item, box: Box) -> None:
+    """Logo, brand and product lines inside `box`, shrinking to fit."""
+    x0, y0, x1, y1 = box
+    h = y1 - y0
     ink, logo_col = bgr(it.ink), bgr(it.logo_col)
-    back = tuple(int(v) for v in img[min(IMG - 1, y0 + 2), min(IMG - 1, x0 + 2)])
+    back = tuple(int(v) for v in img[min(IMG - 1, y0 + 2), min(IMG - 1, (x0 + x1) // 2)])
     font = FONT[it.font]
-    lines = it.lines
-    brand_thick = 2 if it.font != "script" else 2
-    if it.layout == "left":  # logo to the left of the brand
-        r = min(22, h // 5)
-        rowh = min(56, int(h * 0.42))
+    layout = it.layout
+    if layout in ("stack", "split") and h < 110:
+        layout = "left"
+    if layout == "left":  # logo to the left of the brand
+        rowh = min(52, max(26, int(h * 0.45)))
+        r = min(20, rowh // 2 - 2)
         draw_logo(img, it.logo, x0 + r + 2, y0 + rowh // 2, r, logo_col, back)
-        put_fit(img, it.brand, (x0 + 2 * r + 10, y0, x1, y0 + rowh), ink, font, 1.6, brand_thick, "left")
-        top = y0 + rowh + 4
-    elif it.layout == "band":  # brand in an accent band
-        rowh = min(50, int(h * 0.4))
+        put_fit(img, it.brand, (x0 + 2 * r + 10, y0 + 2, x1, y0 + rowh - 2), ink, font, 1.5, 2, "left")
+        top = y0 + rowh + 2
+    elif layout == "band":  # brand in an accent band
+        rowh = min(48, max(28, int(h * 0.42)))
         acc = bgr(it.accent)
         cv2.rectangle(img, (x0 - 2, y0), (x1 + 2, y0 + rowh), acc, -1)
         band_ink = (255, 255, 255) if luma(acc) < 150 else (20, 20, 20)
         r = min(16, rowh // 2 - 4)
-        draw_logo(img, it.logo, x1 - r - 6, y0 + rowh // 2, r, logo_col if logo_col != acc else band_ink, acc)
-        put_fit(img, it.brand, (x0 + 4, y0 + 4, x1 - 2 * r - 14, y0 + rowh - 4), band_ink, font, 1.5,
-                brand_thick)
-        top = y0 + rowh + 6
+        lc = logo_col if abs(luma(logo_col) - luma(acc)) > 40 else band_ink
+        draw_logo(img, it.logo, x1 - r - 6, y0 + rowh // 2, r, lc, acc)
+        put_fit(img, it.brand, (x0 + 4, y0 + 4, x1 - 2 * r - 14, y0 + rowh - 4), band_ink, font, 1.5, 2)
+        top = y0 + rowh + 4
     else:  # stack: logo, brand, lines, centred
-        r = max(8, min(20, h // 9))
+        r = max(9, min(18, h // 10))
         draw_logo(img, it.logo, (x0 + x1) // 2, y0 + r + 2, r, logo_col, back)
-        rowh = min(48, int((h - 2 * r) * 0.42))
-        put_fit(img, it.brand, (x0, y0 + 2 * r + 6, x1, y0 + 2 * r + 6 + rowh), ink, font, 1.6,
-                brand_thick)
-        top = y0 + 2 * r + 10 + rowh
-    if not lines:
-        return
+        rowh = min(46, int((h - 2 * r) * 0.4))
+        put_fit(img, it.brand, (x0, y0 + 2 * r + 6, x1, y0 + 2 * r + 6 + rowh), ink, font, 1.5, 2)
+        top = y0 + 2 * r + 8 + rowh
+    art = it.opts.get("art")
+    if art and x1 - x0 >= 180 and y1 - top >= 44:  # picture on the right of the lines
+        ax0 = x0 + int((x1 - x0) * 0.56)
+        draw_art(img, art, (ax0, top + 2, x1 - 2, y1 - 2), it)
+        x1 = ax0 - 4
+    elif art and y1 - top >= 90:  # picture under the lines
+        draw_art(img, art, (x0 + 4, y1 - (y1 - top) // 2 + 2, x1 - 4, y1 - 2), it)
+        y1 = y1 - (y1 - top) // 2
     avail = y1 - top
-    lh = max(10, min(26, avail // len(lines)))
-    for k, line in enumerate(lines):
+    n = max(0, min(len(it.lines), avail // 13))
+    if n == 0:
+        return
+    lh = min(26, avail // n)
+    for k, line in enumerate(it.lines[:n]):
         ly = top + k * lh
-        if ly + lh > y1 + 6:
-            break
-        put_fit(img, line, (x0 + 2, ly, x1 - 2, ly + lh - 4), ink,
+        put_fit(img, line, (x0 + 2, ly, x1 - 2, ly + lh - 3), ink,
                 cv2.FONT_HERSHEY_DUPLEX if k == 0 else cv2.FONT_HERSHEY_SIMPLEX,
                 0.8 if k == 0 else 0.6, 2 if k == 0 and lh >= 20 else 1)
+
+
+BAR_INKS = [bgr(c) for c in ("#000000", "#14213d", "#2b1a10", "#0b3d20", "#3d0c1e", "#1f1f2e")]
+BAR_PAPERS = [bgr(c) for c in ("#ffffff", "#fff8e1", "#eef5ff", "#effaf0", "#fff0f4", "#fffbd6")]
 
 
 def render_product(it: Item) -> np.ndarray:
@@ -1195,13 +1455,27 @@ def render_product(it: Item) -> np.ndarray:
     img = background(rng)
     text_box, (orient, bx, by) = SHAPES[it.kind](img, it, rng)
     draw_text(img, it, text_box)
-    block = barcode_block(sku)
+    gray = barcode_block(sku)
     if orient == "v":
-        block = np.ascontiguousarray(np.rot90(block))  # bars horizontal, read bottom to top
-    bh, bw = block.shape
+        gray = np.ascontiguousarray(np.rot90(gray))  # bars horizontal, read bottom to top
+    # bars and label in colours of their own per product (still high contrast in grey)
+    k = zlib.crc32(sku.encode())
+    ink = np.array(BAR_INKS[k % len(BAR_INKS)], np.float32)
+    paper = np.array(BAR_PAPERS[(k // 7) % len(BAR_PAPERS)], np.float32)
+    t = (gray.astype(np.float32) / 255)[..., None]
+    block = (ink * (1 - t) + paper * t).round().astype(np.uint8)
+    bh, bw = gray.shape
+    # OpenCV's detector scans 320 px images in a grid of 10 px cells; bars that start 3 px or
+    # less before a grid line are found every time, others only most of the time.
+    across = by if orient == "h" else bx
+    shift = min((d for d in range(-4, 6) if (across + d + 4) % 10 in (7, 8, 9)), key=abs)
+    if orient == "h":
+        by += shift
+    else:
+        bx += shift
     if not (0 <= bx and bx + bw <= IMG and 0 <= by and by + bh <= IMG):
         raise ValueError(f"{it.name}: barcode at {bx},{by} size {bw}x{bh} is off the image")
-    img[by : by + bh, bx : bx + bw] = block[..., None]
+    img[by : by + bh, bx : bx + bw] = block
     return img
 
 
@@ -1402,9 +1676,14 @@ def store_toml() -> str:
 
 
 def decode(img: np.ndarray) -> str:
+    """The barcode in img as 13 digits, or ''.
+
+    OpenCV reports an EAN-13 that starts with 0 as a 12-digit UPC-A; it is widened back here.
+    """
     detector = cv2.barcode.BarcodeDetector()
     text, _points, _ = detector.detectAndDecode(img)
-    return text or ""
+    text = text or ""
+    return "0" + text if len(text) == 12 and text.isdigit() else text
 
 
 def check(out: Path) -> list[str]:

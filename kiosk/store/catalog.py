@@ -19,6 +19,10 @@ from kiosk.store.pack import Product, StorePack
 from kiosk.store.text import content_words, skeleton, words
 
 _CANDIDATES = 60
+_GOOD_ENOUGH = 0.8
+_FUZZY_ONLY = 0.85
+_MIN_SCORE = 0.2
+"""Below this best score, also look for misheard words by shared letters."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +62,16 @@ class Catalog:
         self._unknown_idf = math.log(1 + total)
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.execute("CREATE VIRTUAL TABLE phrase USING fts5(words, sounds)")
+        self._db.execute("CREATE VIRTUAL TABLE letters USING fts5(words, tokenize='trigram')")
+        rows = [(i, " ".join(p.tokens)) for i, p in enumerate(self._phrases)]
         self._db.executemany(
             "INSERT INTO phrase(rowid, words, sounds) VALUES (?, ?, ?)",
             (
-                (i, " ".join(p.tokens), " ".join(skeleton(t) for t in p.tokens))
-                for i, p in enumerate(self._phrases)
+                (i, text, " ".join(skeleton(t) for t in p.tokens))
+                for (i, text), p in zip(rows, self._phrases)
             ),
         )
+        self._db.executemany("INSERT INTO letters(rowid, words) VALUES (?, ?)", rows)
 
     def __len__(self) -> int:
         return len(self.store.products)
@@ -81,15 +88,23 @@ class Catalog:
         if not tokens:
             return []
         best: dict[int, Match] = {}
-        for phrase_id in self._candidates(tokens):
+        self._score_into(best, tokens, self._candidates(tokens))
+        if max((m.score for m in best.values()), default=0.0) < _GOOD_ENOUGH:
+            self._score_into(best, tokens, self._misheard_candidates(tokens))
+        ranked = sorted(
+            (m for m in best.values() if m.score >= _MIN_SCORE),
+            key=lambda m: (-m.score, m.product.name),
+        )
+        return ranked[:limit]
+
+    def _score_into(self, best: dict[int, Match], tokens: list[str], phrase_ids: list[int]) -> None:
+        for phrase_id in phrase_ids:
             phrase = self._phrases[phrase_id]
             score = self._score(tokens, phrase.tokens)
             current = best.get(phrase.product)
             if current is None or score > current.score:
                 product = self.store.products[phrase.product]
                 best[phrase.product] = Match(product, score, phrase.text, "text")
-        ranked = sorted(best.values(), key=lambda m: (-m.score, m.product.name))
-        return ranked[:limit]
 
     def vocabulary(self, limit: int = 60) -> list[str]:
         """Distinctive product words, rarest first: a prompt that biases speech recognition."""
@@ -105,8 +120,19 @@ class Catalog:
             if len(sound) >= 2:
                 terms.append(f'sounds:"{sound}"')
         sql = "SELECT rowid FROM phrase WHERE phrase MATCH ? ORDER BY rank LIMIT ?"
-        rows = self._db.execute(sql, (" OR ".join(terms), _CANDIDATES)).fetchall()
-        return [int(r[0]) for r in rows]
+        return [int(r[0]) for r in self._db.execute(sql, (" OR ".join(terms), _CANDIDATES))]
+
+    def _misheard_candidates(self, tokens: list[str]) -> list[int]:
+        """Misheard words ("matteries") share letter triples with what was meant."""
+        triples = {
+            token[i : i + 3] for token in tokens if len(token) >= 5 and not token.isdigit()
+            for i in range(len(token) - 2)
+        }
+        if not triples:
+            return []
+        query = " OR ".join(f'"{t}"' for t in sorted(triples))
+        sql = "SELECT rowid FROM letters WHERE letters MATCH ? ORDER BY rank LIMIT ?"
+        return [int(r[0]) for r in self._db.execute(sql, (query, _CANDIDATES // 2))]
 
     def _score(self, query: list[str], phrase: tuple[str, ...]) -> float:
         query_weights = [self._idf.get(q, self._unknown_idf * 0.5) for q in query]
@@ -117,7 +143,10 @@ class Catalog:
         phrase_cover = sum(
             w * max(_similarity(t, q) for q in query) for t, w in zip(phrase, phrase_weights)
         ) / sum(phrase_weights)
-        return round(0.5 * query_cover + 0.5 * phrase_cover, 4)
+        score = 0.5 * query_cover + 0.5 * phrase_cover
+        if not any(_similarity(q, t) >= 0.85 for q in query for t in phrase):
+            score *= _FUZZY_ONLY  # nothing heard for sure: a guess, not an answer
+        return round(score, 4)
 
 
 def _similarity(a: str, b: str) -> float:
@@ -126,9 +155,9 @@ def _similarity(a: str, b: str) -> float:
     if a.isdigit() or b.isdigit():
         return 0.0
     if skeleton(a) == skeleton(b) and min(len(a), len(b)) > 2:
-        return 0.9
+        return 0.85
     short, long_ = sorted((a, b), key=len)
     if long_.startswith(short):
         return 0.6 + 0.3 * len(short) / len(long_)
     ratio = float(Levenshtein.normalized_similarity(a, b))
-    return ratio if ratio >= 0.6 else 0.0
+    return ratio if ratio >= 0.75 else 0.0

@@ -69,12 +69,12 @@ def stem(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def skeleton(word: str) -> str:
-    """A rough sound key: the first letter, then consonants with repeats collapsed."""
+    """A rough sound key: consonants normalised, every vowel run one 'a', repeats collapsed.
+    'ibuprofin' and 'ibuprofen' share one; 'battery' and 'butter' do not."""
     if word.isdigit() or len(word) <= 2:
         return word
     w = word
     for src, dst in _SKELETON_RULES:
         w = w.replace(src, dst)
-    head, rest = w[0], re.sub(r"[aeiouyhw]", "", w[1:])
-    collapsed = re.sub(r"(.)\1+", r"\1", head + rest)
-    return collapsed
+    w = re.sub(r"[aeiouy]+", "a", w.replace("h", "").replace("w", ""))
+    return re.sub(r"(.)\1+", r"\1", w)

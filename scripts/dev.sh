@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The developer's two commands:
+#   scripts/dev.sh run  [kiosk run options]   install what is missing, then run the kiosk
+#   scripts/dev.sh test [pytest options]      install what is missing, then run the tests
+# Installs Debian packages (with sudo when not root), a virtual environment in .venv,
+# the package with its extras, and the models (`kiosk models fetch`, sha256-checked).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV=${KIOSK_VENV:-$ROOT/.venv}
+
+say() { printf 'dev.sh: %s\n' "$*" >&2; }
+
+debian_packages() {
+    local wanted=() missing=() pkg
+    while read -r pkg; do
+        [[ -z "$pkg" || "$pkg" == \#* || "$pkg" == "[dev]" ]] && continue
+        wanted+=("$pkg")
+    done < deploy/debian-packages.txt
+    command -v npm >/dev/null 2>&1 || wanted+=(npm)
+    command -v dpkg-query >/dev/null 2>&1 || { say "not a Debian system: install ${wanted[*]} yourself"; return 0; }
+    for pkg in "${wanted[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || { say "missing Debian packages (no sudo): ${missing[*]}"; exit 1; }
+        sudo=(sudo)
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_env() {
+    local extras=$1 stamp
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+    stamp="$VENV/.kiosk-installed-$extras-$(sha256sum pyproject.toml | cut -c1-16)"
+    if [[ ! -f "$stamp" ]]; then
+        say "installing the kiosk into $VENV ($extras)"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]"
+        touch "$stamp"
+    fi
+}
+
+models() {
+    "$VENV/bin/kiosk" models fetch
+}
+
+command=${1:-}
+shift || true
+case "$command" in
+    run)
+        debian_packages
+        python_env test
+        models
+        exec "$VENV/bin/kiosk" run "$@"
+        ;;
+    test)
+        debian_packages
+        python_env test
+        models
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    *)
+        echo "usage: scripts/dev.sh run [kiosk run options] | scripts/dev.sh test [pytest options]" >&2
+        exit 2
+        ;;
+esac
