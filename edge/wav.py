@@ -84,8 +84,19 @@ def encode_wav_bytes(samples_int16: np.ndarray, sample_rate: int) -> bytes:
     pcm = np.asarray(samples_int16, dtype="<i2").tobytes()
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + len(pcm), b"WAVE", b"fmt ", 16, _PCM, 1,
-        sample_rate, sample_rate * 2, 2, 16, b"data", len(pcm),
+        b"RIFF",
+        36 + len(pcm),
+        b"WAVE",
+        b"fmt ",
+        16,
+        _PCM,
+        1,
+        sample_rate,
+        sample_rate * 2,
+        2,
+        16,
+        b"data",
+        len(pcm),
     )
     return header + pcm
 
@@ -133,5 +144,6 @@ def _to_float(payload: bytes, fmt: WavFormat, name: str) -> np.ndarray:
         values = ints.astype(np.float32) / float(1 << 23)
     else:
         values = np.frombuffer(raw, dtype="<i4").astype(np.float32) / float(1 << 31)
-    mono = values.reshape(-1, fmt.channels).mean(axis=1, dtype=np.float32)
-    return np.clip(mono, -1.0, 1.0).astype(np.float32)
+    mono: np.ndarray = values.reshape(-1, fmt.channels).mean(axis=1, dtype=np.float32)
+    clipped: np.ndarray = np.clip(mono, -1.0, 1.0).astype(np.float32)
+    return clipped

@@ -59,8 +59,10 @@ def choose_mode(flag: str | None, configured: str, environ: dict[str, str]) -> M
     if wanted == "headless":
         return Mode("headless")
     if not has_display:
-        return Mode("headless", "no display found ($DISPLAY and $WAYLAND_DISPLAY are unset): "
-                                "running headless")
+        return Mode(
+            "headless",
+            "no display found ($DISPLAY and $WAYLAND_DISPLAY are unset): running headless",
+        )
     return Mode("windowed" if wanted == "auto" else wanted)
 
 
@@ -87,15 +89,24 @@ def run_kiosk(args: argparse.Namespace) -> int:
     def build_loop(emit: EventSink) -> ConversationLoop:
         return ConversationLoop(runtime.engine, vad, segmenter, mic, speaker, emit, turns)
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), mic.close()))
+    def on_sigterm(*_: object) -> None:
+        stop.set()
+        mic.close()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         if mode.name == "headless":
             build_loop(EventPrinter()).run(stop)
             return 0
         from ui.app import run_window
 
-        return run_window(runtime, build_loop, stop, fullscreen=mode.name == "fullscreen",
-                          screenshot=args.screenshot)
+        return run_window(
+            runtime,
+            build_loop,
+            stop,
+            fullscreen=mode.name == "fullscreen",
+            screenshot=args.screenshot,
+        )
     finally:
         mic.close()
         speaker.close()
@@ -105,12 +116,15 @@ def cloud_note(config: KioskConfig) -> str:
     if config.cloud.mode == "off":
         return "cloud escalation is off (config): answering catalog questions only"
     key = "GEMINI_API_KEY is set" if gemini_api_key() else "no GEMINI_API_KEY"
-    return (f"{key}; cloud escalation (Gemini Live or its local simulator) is not in this build "
-            "yet: answering catalog questions only, open questions get an honest fallback")
+    return (
+        f"{key}; cloud escalation (Gemini Live or its local simulator) is not in this build "
+        "yet: answering catalog questions only, open questions get an honest fallback"
+    )
 
 
-def open_mic(args: argparse.Namespace, config: KioskConfig,
-             runtime: Runtime) -> tuple[Microphone, str]:
+def open_mic(
+    args: argparse.Namespace, config: KioskConfig, runtime: Runtime
+) -> tuple[Microphone, str]:
     if args.mic_file is not None:
         return FileMic(args.mic_file, realtime=True), f"microphone: file {args.mic_file}"
     if args.demo:
@@ -158,5 +172,7 @@ class EventPrinter:
             shelf = f", shelf {event.shelf_id}" if event.shelf_id else ""
             print(f"kiosk: [{event.route}{shelf}] {event.text}", flush=True)
         elif isinstance(event, StatusChanged):
-            print(f"kiosk: state {event.state}{': ' + event.detail if event.detail else ''}",
-                  flush=True)
+            print(
+                f"kiosk: state {event.state}{': ' + event.detail if event.detail else ''}",
+                flush=True,
+            )

@@ -100,7 +100,9 @@ def _ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        print(f"heard: {result.transcript}\nroute: {result.decision.route} ({result.decision.reason})")
+        print(
+            f"heard: {result.transcript}\nroute: {result.decision.route} ({result.decision.reason})"
+        )
         print(f"reply: {result.reply_text}")
     return 0
 

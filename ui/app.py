@@ -23,7 +23,8 @@ def run_window(
     fullscreen: bool = False,
     screenshot: Path | None = None,
 ) -> int:
-    app = QApplication.instance() or QApplication([])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([])
     window = KioskWindow(runtime.store)
     bridge = EventBridge()
     bridge.connect_to(window.on_event)
@@ -47,6 +48,7 @@ def _save_after_first_answer(
 ) -> None:
     def on_event(event: Event) -> None:
         if isinstance(event, ReplyStarted):
+
             def save() -> None:
                 window.save_screenshot(path)
                 app.quit()

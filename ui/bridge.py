@@ -18,4 +18,4 @@ class EventBridge(QObject):
         self.received.emit(event)
 
     def connect_to(self, slot: object) -> None:
-        self.received.connect(slot, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-overload]
+        self.received.connect(slot, Qt.ConnectionType.QueuedConnection)

@@ -36,15 +36,18 @@ class MapView(QWidget):
         self.shelf_id = shelf_id if shelf_id in self._store.shelves else None
         self.update()
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: object) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), QColor("#ffffff"))
         if self._map.isNull():
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No store map")
             return
-        scaled = self._map.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation)
+        scaled = self._map.scaled(
+            self.size(),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
         x0 = (self.width() - scaled.width()) / 2
         y0 = (self.height() - scaled.height()) / 2
         painter.drawPixmap(int(x0), int(y0), scaled)
@@ -90,8 +93,10 @@ class KioskWindow(QMainWindow):
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, StatusChanged):
-            self.status.setText(STATE_TEXT.get(event.state, event.state)
-                                + (f" — {event.detail}" if event.detail else ""))
+            self.status.setText(
+                STATE_TEXT.get(event.state, event.state)
+                + (f" — {event.detail}" if event.detail else "")
+            )
         elif isinstance(event, UserSaid):
             self.heard.setText(f"You asked: “{event.text}”" if event.text else "")
         elif isinstance(event, ReplyStarted):

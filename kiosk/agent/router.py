@@ -52,8 +52,11 @@ def decide(
         detail = f"{effective.value}: catalog match {top.phrase!r} score {top.score:.2f}"
         if rival is not None and top.score - rival.score < options.min_margin:
             return RouteDecision(
-                "local", f"{detail}, close to {rival.phrase!r} {rival.score:.2f}",
-                effective, top.product, rival.product,
+                "local",
+                f"{detail}, close to {rival.phrase!r} {rival.score:.2f}",
+                effective,
+                top.product,
+                rival.product,
             )
         return RouteDecision("local", detail, effective, top.product)
     if intent is Intent.OPEN:

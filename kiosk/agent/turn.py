@@ -115,15 +115,23 @@ class TurnEngine:
             reply = fallback_reply(decision, store)
         timings["route"] = self._elapsed(start)
         audio, rate = self._speak(reply, timings)
-        shelf = store.shelf_of(decision.product) if decision.product and decision.route == "local" else None
+        shelf = (
+            store.shelf_of(decision.product)
+            if decision.product and decision.route == "local"
+            else None
+        )
         return TurnResult(transcript.text, decision, reply, shelf, timings, audio, rate)
 
     def route(self, transcript: Transcript) -> RouteDecision:
         intent = classify(transcript.text)
         matches = self.catalog.search(transcript.text) if transcript.text else []
         return decide(
-            transcript.text, intent, matches, self.router_options,
-            cloud_available=self.cloud_available, stt_confidence=transcript.confidence,
+            transcript.text,
+            intent,
+            matches,
+            self.router_options,
+            cloud_available=self.cloud_available,
+            stt_confidence=transcript.confidence,
         )
 
     def _trim_to_speech(self, audio: np.ndarray) -> np.ndarray:

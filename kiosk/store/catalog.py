@@ -68,7 +68,7 @@ class Catalog:
             "INSERT INTO phrase(rowid, words, sounds) VALUES (?, ?, ?)",
             (
                 (i, text, " ".join(skeleton(t) for t in p.tokens))
-                for (i, text), p in zip(rows, self._phrases)
+                for (i, text), p in zip(rows, self._phrases, strict=True)
             ),
         )
         self._db.executemany("INSERT INTO letters(rowid, words) VALUES (?, ?)", rows)
@@ -125,7 +125,9 @@ class Catalog:
     def _misheard_candidates(self, tokens: list[str]) -> list[int]:
         """Misheard words ("matteries") share letter triples with what was meant."""
         triples = {
-            token[i : i + 3] for token in tokens if len(token) >= 5 and not token.isdigit()
+            token[i : i + 3]
+            for token in tokens
+            if len(token) >= 5 and not token.isdigit()
             for i in range(len(token) - 2)
         }
         if not triples:
@@ -138,10 +140,12 @@ class Catalog:
         query_weights = [self._idf.get(q, self._unknown_idf * 0.5) for q in query]
         phrase_weights = [self._idf.get(t, self._unknown_idf) for t in phrase]
         query_cover = sum(
-            w * max(_similarity(q, t) for t in phrase) for q, w in zip(query, query_weights)
+            w * max(_similarity(q, t) for t in phrase)
+            for q, w in zip(query, query_weights, strict=True)
         ) / sum(query_weights)
         phrase_cover = sum(
-            w * max(_similarity(t, q) for q in query) for t, w in zip(phrase, phrase_weights)
+            w * max(_similarity(t, q) for q in query)
+            for t, w in zip(phrase, phrase_weights, strict=True)
         ) / sum(phrase_weights)
         score = 0.5 * query_cover + 0.5 * phrase_cover
         if not any(_similarity(q, t) >= 0.85 for q in query for t in phrase):

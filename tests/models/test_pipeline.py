@@ -62,8 +62,9 @@ def test_the_aa_battery_question_is_answered_locally(runtime: Runtime) -> None:
     assert np.abs(result.reply_audio).max() > 3000  # audible, not silence
 
 
-@pytest.mark.parametrize("entry", [e for e in MANIFEST if e["expect"]["route"] == "open"],
-                         ids=lambda e: e["file"])
+@pytest.mark.parametrize(
+    "entry", [e for e in MANIFEST if e["expect"]["route"] == "open"], ids=lambda e: e["file"]
+)
 def test_open_questions_get_no_made_up_answer(runtime: Runtime, entry: dict[str, str]) -> None:
     result = runtime.engine.run(read_wav(SPEECH / entry["file"]))
     assert result.decision.route == "fallback"
@@ -85,8 +86,13 @@ def test_local_questions_mostly_find_their_shelf(runtime: Runtime) -> None:
 
 
 def _ask(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiosk", "ask", *args], capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "ask", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_ask_cli_prints_the_contract(model_cache: ModelCache, tmp_path: Path) -> None:
@@ -94,16 +100,24 @@ def test_ask_cli_prints_the_contract(model_cache: ModelCache, tmp_path: Path) ->
     done = _ask("--audio", str(AA), "--json", "--out", str(out), "--cloud", "off")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert set(result) == {"transcript", "route", "reason", "product", "shelf", "reply_text",
-                           "timings_ms"}
+    assert set(result) == {
+        "transcript",
+        "route",
+        "reason",
+        "product",
+        "shelf",
+        "reply_text",
+        "timings_ms",
+    }
     assert result["route"] == "local" and result["shelf"] == "A5-L"
     assert result["product"] == {"sku": "0041333424019", "name": "Duracell AA batteries, 8 pack"}
     assert read_wav(out, 22050).size > 22050
 
 
 @pytest.mark.parametrize("content", [b"", b"RIFF\x00\x00\x00\x00WAVEjunk", b"hello"])
-def test_ask_refuses_bad_audio_in_one_line(model_cache: ModelCache, tmp_path: Path,
-                                           content: bytes) -> None:
+def test_ask_refuses_bad_audio_in_one_line(
+    model_cache: ModelCache, tmp_path: Path, content: bytes
+) -> None:
     bad = tmp_path / "bad.wav"
     bad.write_bytes(content)
     done = _ask("--audio", str(bad), "--json")
@@ -115,7 +129,8 @@ def test_ask_refuses_bad_audio_in_one_line(model_cache: ModelCache, tmp_path: Pa
 def test_ask_refuses_a_broken_store_in_one_line(model_cache: ModelCache, tmp_path: Path) -> None:
     (tmp_path / "store.toml").write_text(
         '[store]\nname = "X"\n[[shelf]]\nid = "A"\nlabel = "a"\n'
-        '[[product]]\nname = "Thing"\nshelf = "B"\n')
+        '[[product]]\nname = "Thing"\nshelf = "B"\n'
+    )
     done = _ask("--audio", str(AA), "--store", str(tmp_path), "--json")
     assert done.returncode == 1
     assert "product[0] (Thing): shelf: unknown shelf 'B'" in done.stderr
@@ -125,13 +140,18 @@ def test_ask_refuses_a_broken_store_in_one_line(model_cache: ModelCache, tmp_pat
 def test_live_loop_answers_two_questions_from_a_file_mic(runtime: Runtime) -> None:
     gap = np.zeros(16000, dtype=np.float32)
     questions = [read_wav(AA), read_wav(SPEECH / "local_duct_tape__espeak-ng_en-us-m3_170wpm.wav")]
-    mic = FileMic.from_samples(np.concatenate([gap, questions[0], gap, questions[1], gap]),
-                               realtime=False)
+    mic = FileMic.from_samples(
+        np.concatenate([gap, questions[0], gap, questions[1], gap]), realtime=False
+    )
     speaker = RecordingSpeaker()
     events: list[Event] = []
     loop = ConversationLoop(
-        runtime.engine, SileroVad(runtime.models.require_file("silero-vad")),
-        UtteranceSegmenter(VadOptions(min_silence_ms=500)), mic, speaker, events.append,
+        runtime.engine,
+        SileroVad(runtime.models.require_file("silero-vad")),
+        UtteranceSegmenter(VadOptions(min_silence_ms=500)),
+        mic,
+        speaker,
+        events.append,
     )
     results = loop.run(threading.Event())
     assert [r.shelf.id if r.shelf else None for r in results] == ["A5-L", "H2-R"]

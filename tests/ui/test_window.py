@@ -25,8 +25,11 @@ def window(qtbot: QtBot) -> KioskWindow:
 
 def test_reply_moves_the_pointer_and_shows_captions(window: KioskWindow) -> None:
     window.on_event(UserSaid("Where can I find the AA batteries?"))
-    window.on_event(ReplyStarted("The Duracell AA batteries are in aisle 5, left side.",
-                                 "local", "locate", "A5-L"))
+    window.on_event(
+        ReplyStarted(
+            "The Duracell AA batteries are in aisle 5, left side.", "local", "locate", "A5-L"
+        )
+    )
     assert window.map_view.shelf_id == "A5-L"
     assert "AA batteries" in window.heard.text()
     assert window.reply.text().startswith("The Duracell")

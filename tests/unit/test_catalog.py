@@ -50,7 +50,9 @@ def test_finds_what_was_meant(catalog: Catalog, query: str, expected: str) -> No
 def test_double_amount_prefers_aa_over_aaa(catalog: Catalog) -> None:
     matches = catalog.search("where are the double amount batteries")
     scores = {m.product.name: m.score for m in matches}
-    assert scores["Duracell AA batteries, 8 pack"] > scores.get("Energizer AAA batteries, 4 pack", 0)
+    assert scores["Duracell AA batteries, 8 pack"] > scores.get(
+        "Energizer AAA batteries, 4 pack", 0
+    )
 
 
 def test_unrelated_questions_match_weakly(catalog: Catalog) -> None:

@@ -40,10 +40,18 @@ def test_demo_store_is_a_real_store() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('shelf = "H2-R"', 'shelf = "A9-X"', "product[4] (sku 0052427108051): shelf: unknown shelf 'A9-X'"),
+        (
+            'shelf = "H2-R"',
+            'shelf = "A9-X"',
+            "product[4] (sku 0052427108051): shelf: unknown shelf 'A9-X'",
+        ),
         ('id = "P2"', 'id = "D1"', "shelf[3] (id D1): id: duplicate shelf id 'D1'"),
-        ('sku = "0039800011329"', 'sku = "0041333424019"', "product[1] (sku 0041333424019): sku: duplicate"),
-        ('price = 4.29', 'price = -4', "price: must be a number"),
+        (
+            'sku = "0039800011329"',
+            'sku = "0041333424019"',
+            "product[1] (sku 0041333424019): sku: duplicate",
+        ),
+        ("price = 4.29", "price = -4", "price: must be a number"),
         ('name = "Mini Mart"', 'name = ""', "[store]: name: required"),
     ],
 )
@@ -64,34 +72,43 @@ def test_errors_name_file_entry_and_field(
 def test_missing_image_is_named(mini_store_dir: Path, tmp_path: Path) -> None:
     root = _copy(mini_store_dir, tmp_path)
     toml = root / "store.toml"
-    toml.write_text(toml.read_text().replace(
-        'shelf = "H2-R"', 'shelf = "H2-R"\nimages = ["images/tape.jpg"]'))
-    with pytest.raises(StorePackError, match=r"product\[4\] \(sku 0052427108051\): images\[0\]: "
-                                            r"file not found: images/tape.jpg"):
+    toml.write_text(
+        toml.read_text().replace('shelf = "H2-R"', 'shelf = "H2-R"\nimages = ["images/tape.jpg"]')
+    )
+    with pytest.raises(
+        StorePackError,
+        match=r"product\[4\] \(sku 0052427108051\): images\[0\]: "
+        r"file not found: images/tape.jpg",
+    ):
         load_store(root)
 
 
 def test_paths_cannot_leave_the_pack(mini_store_dir: Path, tmp_path: Path) -> None:
     root = _copy(mini_store_dir, tmp_path)
     toml = root / "store.toml"
-    toml.write_text(toml.read_text().replace('name = "Mini Mart"', 'name = "Mini Mart"\nmap = "../x.png"'))
+    toml.write_text(
+        toml.read_text().replace('name = "Mini Mart"', 'name = "Mini Mart"\nmap = "../x.png"')
+    )
     with pytest.raises(StorePackError, match="outside the store pack"):
         load_store(root)
 
 
 def test_broken_toml_and_missing_pack(tmp_path: Path) -> None:
-    with pytest.raises(StorePackError, match="store.toml: file not found"):
+    with pytest.raises(StorePackError, match=r"store\.toml: file not found"):
         load_store(tmp_path)
     (tmp_path / "store.toml").write_text("[store\nname=")
     with pytest.raises(StorePackError, match="not valid TOML"):
         load_store(tmp_path)
 
 
-def test_cli_store_check(mini_store_dir: Path, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_store_check(
+    mini_store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["store", "check", str(mini_store_dir)]) == 0
     root = _copy(mini_store_dir, tmp_path)
-    (root / "store.toml").write_text((root / "store.toml").read_text().replace('"H2-R"\nprice', '"ZZ"\nprice'))
+    (root / "store.toml").write_text(
+        (root / "store.toml").read_text().replace('"H2-R"\nprice', '"ZZ"\nprice')
+    )
     assert main(["store", "check", str(root)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown shelf 'ZZ'" in err

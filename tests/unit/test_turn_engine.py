@@ -17,7 +17,10 @@ def _engine(mini_store_dir: Path, *lines: str) -> tuple[TurnEngine, ScriptedStt,
     stt, tts = ScriptedStt(*lines), ToneTts()
     ticks = itertools.count()
     engine = TurnEngine(
-        Catalog(load_store(mini_store_dir)), LoudnessVad(), stt, tts,
+        Catalog(load_store(mini_store_dir)),
+        LoudnessVad(),
+        stt,
+        tts,
         clock=lambda: next(ticks) / 1000,
     )
     return engine, stt, tts

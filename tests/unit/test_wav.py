@@ -15,7 +15,15 @@ pytestmark = pytest.mark.unit
 def _wav(payload: bytes, encoding: int, channels: int, rate: int, bits: int) -> bytes:
     block = channels * bits // 8
     fmt = struct.pack("<HHIIHH", encoding, channels, rate, rate * block, block, bits)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(payload)) + payload
+    body = (
+        b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(payload))
+        + payload
+    )
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
@@ -59,7 +67,7 @@ def test_bad_files_name_the_problem(data: bytes, message: str) -> None:
 
 
 def test_unreadable_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(AudioInputError, match="nope.wav: cannot read"):
+    with pytest.raises(AudioInputError, match=r"nope\.wav: cannot read"):
         read_wav(tmp_path / "nope.wav")
 
 
