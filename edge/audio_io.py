@@ -82,7 +82,7 @@ def resolve_device(spec: str | int | None, kind: str) -> int | None:
         if index is None or index < 0 or devices[index][channels] < 1:
             candidates = [i for i, d in enumerate(devices) if d[channels] > 0]
             if not candidates:
-                raise AudioDeviceError(f"no {kind} device found. Devices:\n{describe_devices()}")
+                raise AudioDeviceError(f"no {kind} device found\nDevices:\n{describe_devices()}")
             return candidates[0]
         return int(index)
     if isinstance(spec, int) or str(spec).isdigit():
@@ -93,7 +93,7 @@ def resolve_device(spec: str | int | None, kind: str) -> int | None:
         for i, d in enumerate(devices):
             if str(spec).lower() in str(d["name"]).lower() and d[channels] > 0:
                 return i
-    raise AudioDeviceError(f"{kind} device {spec!r} not found. Devices:\n{describe_devices()}")
+    raise AudioDeviceError(f"{kind} device {spec!r} not found\nDevices:\n{describe_devices()}")
 
 
 class SoundDeviceMic:

@@ -68,6 +68,7 @@ def choose_mode(flag: str | None, configured: str, environ: dict[str, str]) -> M
 
 def run_kiosk(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     config = load_config(args.config)
     mode = choose_mode(args.mode, config.ui.mode, dict(os.environ))
     if mode.note:

@@ -65,12 +65,8 @@ class ConversationLoop:
     def _answer(self, audio: np.ndarray) -> TurnResult:
         self.emit(StatusChanged("thinking"))
         result = self.engine.run(audio, trim=False)
-        log.info(
-            "turn route=%s reason=%s timings=%s",
-            result.decision.route,
-            result.decision.reason,
-            result.timings_ms,
-        )
+        timings = " ".join(f"{k}={v:.0f}ms" for k, v in result.timings_ms.items())
+        log.info("turn route=%s (%s) %s", result.decision.route, result.decision.reason, timings)
         self.emit(UserSaid(result.transcript))
         shelf_id = result.shelf.id if result.shelf else None
         self.emit(

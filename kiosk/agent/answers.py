@@ -8,8 +8,12 @@ from kiosk.store.pack import Product, Shelf, StorePack
 
 
 def spoken_name(product: Product) -> str:
-    """'Duracell AA batteries, 8 pack' -> 'Duracell AA batteries'."""
-    return product.name.split(",")[0].strip()
+    """'Duracell AA batteries, 8 pack' -> 'Duracell AA batteries'; 'Whole milk' -> 'whole milk'
+    (a name that is also a lower-case alias is a common noun, not a brand)."""
+    name = product.name.split(",")[0].strip()
+    if name.lower() in {a.lower() for a in product.aliases if a == a.lower()}:
+        return name.lower()
+    return name
 
 
 def spoken_place(shelf: Shelf) -> str:

@@ -51,7 +51,7 @@ def test_catalog_question_is_local_with_reason(catalog: Catalog) -> None:
 def test_price_and_availability_replies(catalog: Catalog) -> None:
     price = _route(catalog, "How much is the whole milk?")
     assert local_reply(price, catalog.store) == (
-        "The Whole milk is 4.29. You'll find it in the dairy cooler on the back wall."
+        "The whole milk is 4.29. You'll find it in the dairy cooler on the back wall."
     )
     have = _route(catalog, "Do you have ibuprofen?")
     assert local_reply(have, catalog.store).startswith("Yes, we have Advil ibuprofen 200 mg.")
