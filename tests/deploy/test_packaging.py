@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 pytestmark = pytest.mark.deploy
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,9 +35,10 @@ def test_no_torch_at_run_time() -> None:
 
 def test_wheel_carries_the_demo_store_and_the_manifest(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-         "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     [wheel] = tmp_path.glob("kiosk-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -63,18 +64,30 @@ def test_shell_scripts_parse(script: str) -> None:
 
 
 def test_dev_script_refuses_unknown_commands() -> None:
-    done = subprocess.run(["bash", str(ROOT / "scripts/dev.sh"), "dance"], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts/dev.sh"), "dance"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 2 and "usage" in done.stderr
 
 
 def test_ruff_is_clean() -> None:
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True,
-                          text=True, check=False, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
 
 
 def test_mypy_strict_is_clean() -> None:
-    done = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True,
-                          check=False, cwd=ROOT, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
