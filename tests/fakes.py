@@ -75,3 +75,32 @@ class Conversation:
         a, b = int(start_s * RATE), int(end_s * RATE)
         self.audio[a:b] += (self._rng.standard_normal(b - a) * 0.1).astype(np.float32)
         return self
+
+
+class ScriptedCloud:
+    """A cloud that answers from a script; `fail_with` makes every call raise."""
+
+    def __init__(self, *replies: tuple[str, str | None], fail_with: Exception | None = None):
+        self._replies = deque(replies)
+        self.fail_with = fail_with
+        self.requests: list[object] = []
+        self.up = True
+
+    def available(self) -> bool:
+        return self.up
+
+    def respond(self, request: object) -> object:
+        from kiosk.agent.ports import CloudReply
+
+        self.requests.append(request)
+        if self.fail_with is not None:
+            raise self.fail_with
+        text, shelf = self._replies.popleft()
+        return CloudReply(
+            text,
+            np.zeros(2400, np.int16),
+            24000,
+            shelf_id=shelf,
+            timings_ms={"first_audio": 12.0},
+            tokens={"audio": 100},
+        )

@@ -18,6 +18,7 @@ from edge.tts import SpeechChunk
 from edge.vad import SAMPLE_RATE, VadOptions, find_speech
 from kiosk.agent.answers import fallback_reply, local_reply
 from kiosk.agent.intent import classify
+from kiosk.agent.ports import CloudError, CloudReply, CloudRequest, CloudResponder
 from kiosk.agent.router import RouteDecision, RouterOptions, decide
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import Shelf
@@ -69,7 +70,7 @@ class TurnEngine:
     vad_options: VadOptions = field(default_factory=VadOptions)
     router_options: RouterOptions = field(default_factory=RouterOptions)
     bias_stt: bool = True
-    cloud_available: bool = False
+    cloud: CloudResponder | None = None
     clock: Callable[[], float] = time.perf_counter
 
     def __post_init__(self) -> None:
@@ -90,7 +91,7 @@ class TurnEngine:
             start = self.clock()
             transcript = self.stt.transcribe(speech, prompt=self._prompt)
             timings["stt"] = self._elapsed(start)
-        return self.answer(transcript, timings)
+        return self.answer(transcript, timings, audio=speech)
 
     def warm_up(self) -> float:
         """Run each model once on a throwaway input, so the first shopper doesn't pay for
@@ -103,24 +104,68 @@ class TurnEngine:
             pass
         return self._elapsed(start)
 
-    def answer(self, transcript: Transcript, timings: dict[str, float] | None = None) -> TurnResult:
-        """Route a transcript and speak the reply."""
+    def answer(
+        self,
+        transcript: Transcript,
+        timings: dict[str, float] | None = None,
+        audio: np.ndarray | None = None,
+    ) -> TurnResult:
+        """Route a transcript and speak the reply; escalated turns go to the cloud with the
+        utterance's audio, and fall back honestly when the cloud fails."""
         timings = dict(timings or {})
         start = self.clock()
         decision = self.route(transcript)
         store = self.catalog.store
-        if decision.route == "local":
-            reply = local_reply(decision, store)
-        else:
-            reply = fallback_reply(decision, store)
         timings["route"] = self._elapsed(start)
-        audio, rate = self._speak(reply, timings)
-        shelf = (
-            store.shelf_of(decision.product)
-            if decision.product and decision.route == "local"
-            else None
+        if decision.route == "cloud" and self.cloud is not None:
+            reply = self._ask_cloud(decision, transcript, audio, timings)
+            if reply is not None:
+                shelf = store.shelves.get(reply.shelf_id or "")
+                return TurnResult(
+                    transcript.text,
+                    decision,
+                    reply.text,
+                    shelf,
+                    timings,
+                    reply.audio,
+                    reply.sample_rate,
+                )
+            decision = RouteDecision(
+                "fallback", f"{decision.reason}; cloud failed", decision.intent
+            )
+        reply_text = (
+            local_reply(decision, store)
+            if decision.route == "local"
+            else fallback_reply(decision, store)
         )
-        return TurnResult(transcript.text, decision, reply, shelf, timings, audio, rate)
+        audio_out, rate = self._speak(reply_text, timings)
+        local = decision.product is not None and decision.route == "local"
+        shelf = store.shelf_of(decision.product) if local and decision.product else None
+        return TurnResult(transcript.text, decision, reply_text, shelf, timings, audio_out, rate)
+
+    def _ask_cloud(
+        self,
+        decision: RouteDecision,
+        transcript: Transcript,
+        audio: np.ndarray | None,
+        timings: dict[str, float],
+    ) -> CloudReply | None:
+        assert self.cloud is not None
+        start = self.clock()
+        request = CloudRequest(
+            transcript=transcript.text,
+            audio=audio if audio is not None else np.zeros(0, dtype=np.float32),
+            reason=decision.reason,
+        )
+        try:
+            reply = self.cloud.respond(request)
+        except CloudError:
+            timings["cloud"] = self._elapsed(start)
+            return None
+        timings["cloud"] = self._elapsed(start)
+        for stage, ms in reply.timings_ms.items():
+            timings[f"cloud_{stage}"] = ms
+        return reply
 
     def route(self, transcript: Transcript) -> RouteDecision:
         intent = classify(transcript.text)
@@ -130,7 +175,7 @@ class TurnEngine:
             intent,
             matches,
             self.router_options,
-            cloud_available=self.cloud_available,
+            cloud_available=self.cloud is not None and self.cloud.available(),
             stt_confidence=transcript.confidence,
         )
 

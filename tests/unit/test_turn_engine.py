@@ -60,3 +60,42 @@ def test_open_question_with_cloud_off_is_an_honest_fallback(mini_store_dir: Path
     assert result.decision.route == "fallback"
     assert result.shelf is None
     assert "can't answer it here" in result.reply_text
+
+
+def test_open_question_escalates_with_the_utterance(mini_store_dir: Path) -> None:
+    from kiosk.agent.ports import CloudRequest
+    from tests.fakes import ScriptedCloud
+
+    engine, _, tts = _engine(mini_store_dir, "What wine goes well with salmon?")
+    cloud = ScriptedCloud(("A crisp white, like a Sauvignon Blanc.", None))
+    engine.cloud = cloud  # type: ignore[assignment]
+    result = engine.run(Conversation(3).add_user_speech(0.5, 2.5).audio)
+    assert result.decision.route == "cloud"
+    assert result.reply_text.startswith("A crisp white")
+    assert result.reply_rate == 24000 and tts.spoken == []
+    [request] = cloud.requests
+    assert isinstance(request, CloudRequest) and request.audio.size > 16000
+    assert result.timings_ms["cloud_first_audio"] == 12.0
+
+
+def test_cloud_failure_becomes_an_honest_fallback(mini_store_dir: Path) -> None:
+    from kiosk.agent.ports import CloudError
+    from tests.fakes import ScriptedCloud
+
+    engine, _, _ = _engine(mini_store_dir, "What wine goes well with salmon?")
+    engine.cloud = ScriptedCloud(fail_with=CloudError("socket dropped"))  # type: ignore[assignment]
+    result = engine.run(Conversation(3).add_user_speech(0.5, 2.5).audio)
+    assert result.decision.route == "fallback"
+    assert result.decision.reason.endswith("cloud failed")
+    assert "service desk" in result.reply_text
+
+
+def test_cloud_down_is_not_asked(mini_store_dir: Path) -> None:
+    from tests.fakes import ScriptedCloud
+
+    engine, _, _ = _engine(mini_store_dir, "What wine goes well with salmon?")
+    cloud = ScriptedCloud()
+    cloud.up = False
+    engine.cloud = cloud  # type: ignore[assignment]
+    result = engine.run(Conversation(3).add_user_speech(0.5, 2.5).audio)
+    assert result.decision.route == "fallback" and cloud.requests == []
