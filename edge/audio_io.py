@@ -1,16 +1,19 @@
-"""Microphones and speakers behind two small interfaces.
+"""Microphones behind one small interface, and the device helpers shared with the speakers.
 
-A microphone is an iterator of `AudioBlock`s: float32 16 kHz mono with the capture time of the
-first sample. A speaker has `play`, `clear` and `close`. PortAudio callbacks only copy samples
-and stamp the time; resampling happens on the consuming thread.
+A microphone is an iterator of `AudioBlock`s: float32 16 kHz mono with the capture time
+(time.monotonic_ns) of the first sample. `SoundDeviceMic` opens a PortAudio input at its native
+rate; its callback only copies into a bounded ring and stamps the capture time, and the
+consuming thread resamples with soxr. `ResilientMic` reopens a mic that is missing or unplugged,
+with backoff, reporting each change; it never raises. `FileMic` plays a WAV (optionally looped)
+as a microphone, in real time or as fast as it is read. Speakers live in `edge.playback`.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +25,7 @@ from edge.errors import EdgeError
 from edge.wav import read_wav, to_int16, write_wav
 
 RATE = 16000
+FALLBACK_RATES = (48000, 44100, 32000, 16000)
 
 
 class AudioDeviceError(EdgeError):
@@ -46,11 +50,18 @@ class Microphone(Protocol):
 
 
 class Speaker(Protocol):
-    def play(self, samples: np.ndarray, rate: int) -> None: ...
+    def play(self, samples: np.ndarray, rate: int) -> object:
+        """Queue (or play) int16 or float32 mono audio at `rate`. Streaming speakers return
+        an `edge.playback.PlayHandle`."""
 
-    def clear(self) -> None: ...
+    def clear(self) -> object:
+        """Drop what is queued and stop at once."""
 
     def close(self) -> None: ...
+
+
+StatusCallback = Callable[[bool, str], None]
+"""(ok, detail): a device went away (False) or came back (True)."""
 
 
 def describe_devices() -> str:
@@ -68,7 +79,7 @@ def describe_devices() -> str:
     return "\n".join(lines) or "  (no devices)"
 
 
-def resolve_device(spec: str | int | None, kind: str) -> int | None:
+def resolve_device(spec: str | int | None, kind: str) -> int:
     """A device index from a name substring or index; None means the system default."""
     import sounddevice as sd
 
@@ -79,7 +90,7 @@ def resolve_device(spec: str | int | None, kind: str) -> int | None:
         raise AudioDeviceError(f"{kind} device: PortAudio is unusable: {exc}") from exc
     if spec is None:
         index = sd.default.device[0 if kind == "input" else 1]
-        if index is None or index < 0 or devices[index][channels] < 1:
+        if index is None or index < 0 or index >= len(devices) or devices[index][channels] < 1:
             candidates = [i for i, d in enumerate(devices) if d[channels] > 0]
             if not candidates:
                 raise AudioDeviceError(f"no {kind} device found\nDevices:\n{describe_devices()}")
@@ -96,54 +107,181 @@ def resolve_device(spec: str | int | None, kind: str) -> int | None:
     raise AudioDeviceError(f"{kind} device {spec!r} not found\nDevices:\n{describe_devices()}")
 
 
-class SoundDeviceMic:
-    """A PortAudio input at the device's native rate, resampled to 16 kHz mono."""
+def open_stream(
+    factory: Callable[..., Any], index: int, info: Any, kind: str, channels: int, **kw: Any
+) -> tuple[Any, int, int]:
+    """Open a PortAudio stream at the device's native rate, falling back to common rates and
+    to stereo (USB mics often refuse 16 kHz or mono). Returns (stream, rate, channels)."""
+    native = int(info["default_samplerate"])
+    rates = [native, *(r for r in FALLBACK_RATES if r != native)]
+    most = int(info["max_input_channels" if kind == "input" else "max_output_channels"])
+    layouts = [channels] + ([2] if most >= 2 and channels != 2 else [])
+    problems = []
+    for rate in rates:
+        for count in layouts:
+            try:
+                stream = factory(device=index, samplerate=rate, channels=count, **kw)
+                return stream, rate, count
+            except Exception as exc:
+                problems.append(f"{rate} Hz x{count}: {exc}")
+    raise AudioDeviceError(f"{kind} device {info['name']!r} would not open: {problems[0]}")
 
-    def __init__(self, device: str | int | None = None, block_ms: int = 32) -> None:
+
+class SoundDeviceMic:
+    """A PortAudio input at the device's native rate, resampled to 16 kHz mono float32."""
+
+    realtime = True
+
+    def __init__(
+        self, device: str | int | None = None, block_ms: int = 32, stall_s: float = 2.0
+    ) -> None:
         import sounddevice as sd
 
         self._index = resolve_device(device, "input")
         info: Any = sd.query_devices(self._index)
         self.name = str(info["name"])
-        self.native_rate = int(info["default_samplerate"])
-        self._queue: queue.SimpleQueue[tuple[np.ndarray, int]] = queue.SimpleQueue()
-        self._resampler = soxr.ResampleStream(self.native_rate, RATE, 1, dtype="float32")
-        self._stream = sd.InputStream(
-            device=self._index,
-            channels=1,
-            samplerate=self.native_rate,
-            blocksize=int(self.native_rate * block_ms / 1000),
+        self._ring: deque[tuple[np.ndarray, int]] = deque(maxlen=max(8, 4000 // block_ms))
+        self._ready = threading.Condition()
+        self._stall_s = stall_s
+        self.overruns = 0
+        self._stream, self.native_rate, self.channels = open_stream(
+            sd.InputStream,
+            self._index,
+            info,
+            "input",
+            1,
+            blocksize=0,
             dtype="float32",
+            latency="low",
             callback=self._callback,
         )
-        self._stream.start()
+        self._block = int(self.native_rate * block_ms / 1000)
+        self._resampler = soxr.ResampleStream(self.native_rate, RATE, 1, dtype="float32")
+        self._closed = False
+        try:
+            self._stream.start()
+        except Exception as exc:
+            raise AudioDeviceError(f"input device {self.name!r} would not start: {exc}") from exc
 
     def _callback(self, data: np.ndarray, frames: int, when: Any, status: Any) -> None:
-        # Runs on PortAudio's thread: copy and stamp only.
-        self._queue.put((data[:, 0].copy(), time.monotonic_ns()))
+        # PortAudio's thread: copy and stamp only. The ADC time of the first sample is the
+        # callback's time minus how long ago PortAudio says the buffer was captured.
+        now = time.monotonic_ns()
+        ago = float(when.currentTime - when.inputBufferAdcTime) if when.inputBufferAdcTime else 0.0
+        if not 0.0 <= ago < 1.0:
+            ago = frames / self.native_rate
+        if status:
+            self.overruns += 1
+        with self._ready:
+            self._ring.append((data.copy(), now - int(ago * 1e9)))
+            self._ready.notify()
 
     def blocks(self) -> Iterator[AudioBlock]:
-        while self._stream.active:
-            try:
-                samples, stamp = self._queue.get(timeout=1.0)
-            except queue.Empty:
-                continue
-            resampled = self._resampler.resample_chunk(samples)
-            if len(resampled):
-                yield AudioBlock(np.asarray(resampled, dtype=np.float32), stamp)
-        raise AudioDeviceError(f"input device {self.name!r} stopped")
+        pending = np.zeros(0, np.float32)
+        pending_ns = 0
+        while not self._closed:
+            with self._ready:
+                if not self._ring and not self._ready.wait(timeout=self._stall_s):
+                    if self._closed:
+                        return
+                    raise AudioDeviceError(
+                        f"input device {self.name!r} delivered no audio for {self._stall_s:.0f} s"
+                    )
+                if not self._ring:
+                    continue
+                data, stamp = self._ring.popleft()
+            if not self._stream.active and not self._closed:
+                raise AudioDeviceError(f"input device {self.name!r} stopped")
+            mono = data.mean(axis=1) if data.ndim > 1 else data
+            if not pending.size:
+                pending_ns = stamp
+            pending = np.concatenate([pending, mono.astype(np.float32)])
+            while len(pending) >= self._block:
+                chunk, pending = pending[: self._block], pending[self._block :]
+                out = self._resampler.resample_chunk(chunk)
+                if len(out):
+                    yield AudioBlock(np.asarray(out, dtype=np.float32), pending_ns)
+                pending_ns += int(self._block / self.native_rate * 1e9)
 
     def drain(self) -> None:
-        """Drop what was captured so far (the kiosk's own voice, while it spoke)."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
+        """Drop what was captured so far."""
+        with self._ready:
+            self._ring.clear()
 
     def close(self) -> None:
-        self._stream.stop()
-        self._stream.close()
+        self._closed = True
+        with self._ready:
+            self._ready.notify_all()
+        try:
+            self._stream.stop()
+            self._stream.close()
+        except Exception:  # closing a vanished device: nothing left to release
+            pass
+
+
+class ResilientMic:
+    """A microphone that survives its device: opened lazily, reopened with exponential backoff
+    when it is missing, unplugged or stalls. `on_status` hears each loss and each return."""
+
+    realtime = True
+
+    def __init__(
+        self,
+        open_mic: Callable[[], Microphone],
+        on_status: StatusCallback | None = None,
+        backoff_s: tuple[float, float] = (0.5, 8.0),
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self._open = open_mic
+        self._on_status = on_status or (lambda ok, detail: None)
+        self._backoff = backoff_s
+        self._sleep = sleep
+        self._mic: Microphone | None = None
+        self._closed = threading.Event()
+        self.name = ""
+        self.failures = 0
+
+    def blocks(self) -> Iterator[AudioBlock]:
+        delay = self._backoff[0]
+        lost = False
+        while not self._closed.is_set():
+            try:
+                self._mic = self._open()
+                self.name = str(getattr(self._mic, "name", ""))
+                for block in self._mic.blocks():
+                    if lost:  # back only once it delivers audio again
+                        self._on_status(True, f"microphone {self.name!r} is back")
+                        lost, delay = False, self._backoff[0]
+                    yield block
+                if self._closed.is_set():
+                    return
+                raise AudioDeviceError(f"microphone {self.name!r} ended")
+            except AudioDeviceError as exc:
+                self.failures += 1
+                if not lost:
+                    self._on_status(False, str(exc).splitlines()[0])
+                    lost = True
+                self._release()
+                if self._closed.is_set():
+                    return
+                if self._sleep is not None:
+                    self._sleep(delay)
+                elif self._closed.wait(delay):
+                    return
+                delay = min(delay * 2, self._backoff[1])
+
+    def _release(self) -> None:
+        if self._mic is not None:
+            self._mic.close()
+            self._mic = None
+
+    def drain(self) -> None:
+        if self._mic is not None:
+            self._mic.drain()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._release()
 
 
 class FileMic:
@@ -152,16 +290,20 @@ class FileMic:
     def __init__(self, path: Path, realtime: bool = True, block_ms: int = 32, loop: bool = False):
         self._audio = read_wav(path, RATE)
         self._block = int(RATE * block_ms / 1000)
-        self._realtime = realtime
+        self.realtime = realtime
         self._loop = loop
         self._closed = threading.Event()
+        self.name = str(path)
 
     @classmethod
-    def from_samples(cls, samples: np.ndarray, realtime: bool = True) -> FileMic:
+    def from_samples(
+        cls, samples: np.ndarray, realtime: bool = True, loop: bool = False
+    ) -> FileMic:
         mic = cls.__new__(cls)
         mic._audio = np.asarray(samples, dtype=np.float32)
         mic._block = int(RATE * 0.032)
-        mic._realtime, mic._loop, mic._closed = realtime, False, threading.Event()
+        mic.realtime, mic._loop, mic._closed = realtime, loop, threading.Event()
+        mic.name = "samples"
         return mic
 
     def blocks(self) -> Iterator[AudioBlock]:
@@ -172,11 +314,13 @@ class FileMic:
                 if self._closed.is_set():
                     return
                 stamp = start + sent * 1_000_000_000 // RATE
-                if self._realtime:
-                    delay = (stamp - time.monotonic_ns()) / 1e9
-                    if delay > 0:
-                        time.sleep(delay)
                 block = self._audio[offset : offset + self._block]
+                if self.realtime:
+                    # a block is available once its last sample has been "captured"
+                    ready = stamp + len(block) * 1_000_000_000 // RATE
+                    delay = (ready - time.monotonic_ns()) / 1e9
+                    if delay > 0 and self._closed.wait(delay):
+                        return
                 sent += len(block)
                 yield AudioBlock(block, stamp)
             if not self._loop:
@@ -189,37 +333,10 @@ class FileMic:
         self._closed.set()
 
 
-class SoundDeviceSpeaker:
-    """A PortAudio output; replies are resampled to the device's native rate."""
-
-    def __init__(self, device: str | int | None = None) -> None:
-        import sounddevice as sd
-
-        self._sd = sd
-        self._index = resolve_device(device, "output")
-        info: Any = sd.query_devices(self._index)
-        self.name = str(info["name"])
-        self.rate = int(info["default_samplerate"])
-        self.output_latency_s = float(info["default_low_output_latency"])
-
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        audio = np.asarray(samples, dtype=np.float32) / 32768.0
-        if rate != self.rate:
-            audio = np.asarray(soxr.resample(audio, rate, self.rate), dtype=np.float32)
-        try:
-            self._sd.play(audio, self.rate, device=self._index, blocking=True)
-        except Exception as exc:
-            raise AudioDeviceError(f"output device {self.name!r}: {exc}") from exc
-
-    def clear(self) -> None:
-        self._sd.stop()
-
-    def close(self) -> None:
-        self._sd.stop()
-
-
 class RecordingSpeaker:
-    """A virtual speaker: keeps what it is asked to play, with the time it was handed over."""
+    """A speaker that keeps what it is asked to play, with the time it was handed over. `play`
+    returns at once (or after the audio's length, with `realtime`): for unit tests and the
+    lock-step loop. `edge.playback.VirtualSpeaker` is the streaming, clearable one."""
 
     def __init__(self, path: Path | None = None, realtime: bool = False) -> None:
         self.path = path
@@ -246,10 +363,12 @@ __all__ = [
     "FileMic",
     "Microphone",
     "RecordingSpeaker",
+    "ResilientMic",
     "SoundDeviceMic",
-    "SoundDeviceSpeaker",
     "Speaker",
+    "StatusCallback",
     "describe_devices",
+    "open_stream",
     "resolve_device",
     "to_int16",
 ]

@@ -1,90 +1,182 @@
-"""Cut a stream of audio into utterances from VAD probabilities: a pure state machine.
+"""Cut a stream of audio into utterances: pure state machines fed one VAD window at a time.
 
-Speech starts when a window's probability crosses the threshold; the utterance ends after
-`min_silence_ms` of windows below it, or when it reaches `max_turn_s`. A short pre-roll keeps
-the first syllable that the VAD needed a window to notice.
+Every end-of-turn policy here takes 512-sample windows with their speech probability and
+capture time (`step`) and answers with actions: `SpeechBegan` when a turn starts, `Probe` when it
+wants a model's opinion (Smart Turn's probability that the turn is complete, or the transcript of
+the utterance so far), and `Utterance` when the turn is over. The caller runs the probe wherever
+it likes (an executor, or inline in an evaluation) and hands the answer back with `resolve`, so
+the policies stay free of threads and clocks and are tested with scripted answers.
+
+- `UtteranceSegmenter`: the plain silence rule (end after `min_silence_ms` below threshold).
+- `SmartEndpoint` (edge.eot): VAD silence + Smart Turn + the transcript's last word, with an
+  adaptive fallback; the kiosk's policy.
+- `PipecatEndpoint` (edge.eot): Pipecat's default, the reference it is measured against.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 import numpy as np
 
 from edge.vad import SAMPLE_RATE, WINDOW, WINDOW_MS, VadOptions
 
+WINDOW_NS = WINDOW * 1_000_000_000 // SAMPLE_RATE
+
 
 @dataclass(frozen=True)
 class Utterance:
-    audio: np.ndarray
+    audio: np.ndarray = field(repr=False)
     """float32 16 kHz mono, pre-roll included."""
     start_ns: int
     end_ns: int
-    """Capture time of the last speech window (the end of speech, before the silence)."""
+    """Capture time of the end of the last speech window (the end of speech, before the silence)."""
     cut: bool = False
     """True when the maximum turn length cut it, not silence."""
+    decided_ns: int = 0
+    """Capture time of the window at which the end was decided (0: not recorded)."""
+    reason: str = ""
+    """Why the turn ended: 'silence', 'smart-turn', 'transcript', 'fallback', 'max-turn'."""
 
 
-class UtteranceSegmenter:
-    def __init__(self, options: VadOptions, max_turn_s: float = 15.0, preroll_ms: int = 200):
-        self.options = options
-        self._max_windows = int(max_turn_s * 1000 / WINDOW_MS)
-        self._min_silence = max(1, round(options.min_silence_ms / WINDOW_MS))
-        self._min_speech = max(1, round(options.min_speech_ms / WINDOW_MS))
+@dataclass(frozen=True)
+class SpeechBegan:
+    stamp_ns: int
+    """Capture time of the first speech window (before the pre-roll)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    id: int
+    kind: Literal["turn", "text"]
+    """'turn': P(turn complete) from the end-of-turn model; 'text': the transcript."""
+    audio: np.ndarray = field(repr=False)
+
+
+Action = SpeechBegan | Probe | Utterance
+
+
+class Endpointer(Protocol):
+    @property
+    def in_speech(self) -> bool: ...
+
+    def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]: ...
+
+    def resolve(self, probe_id: int, value: float | str) -> list[Action]: ...
+
+    def reset(self) -> None: ...
+
+
+class TurnAudio:
+    """The windows of the turn in progress, with a pre-roll kept while nobody speaks."""
+
+    def __init__(self, preroll_ms: int, max_turn_s: float) -> None:
+        self.max_windows = int(max_turn_s * 1000 / WINDOW_MS)
         self._preroll: deque[tuple[np.ndarray, int]] = deque(
             maxlen=max(1, round(preroll_ms / WINDOW_MS))
         )
+        self.windows: list[tuple[np.ndarray, int]] = []
+        self.active = False
+
+    def idle(self, window: np.ndarray, stamp_ns: int) -> None:
+        self._preroll.append((window, stamp_ns))
+
+    def begin(self, window: np.ndarray, stamp_ns: int) -> None:
+        self.windows = [*self._preroll, (window, stamp_ns)]
+        self._preroll.clear()
+        self.active = True
+
+    def add(self, window: np.ndarray, stamp_ns: int) -> None:
+        self.windows.append((window, stamp_ns))
+
+    @property
+    def full(self) -> bool:
+        return len(self.windows) >= self.max_windows
+
+    def audio(self, upto: int | None = None) -> np.ndarray:
+        """The turn's samples, through window index `upto` (exclusive) when given."""
+        chosen = self.windows if upto is None else self.windows[:upto]
+        if not chosen:
+            return np.zeros(0, np.float32)
+        return np.concatenate([w for w, _ in chosen]).astype(np.float32)
+
+    def clear(self) -> None:
+        self.windows = []
+        self._preroll.clear()
+        self.active = False
+
+
+def check_window(window: np.ndarray) -> None:
+    if len(window) != WINDOW:
+        raise ValueError(f"window must have {WINDOW} samples, got {len(window)}")
+
+
+class UtteranceSegmenter:
+    """The plain silence rule: the turn ends after `min_silence_ms` of windows below threshold,
+    or when it reaches `max_turn_s`. A short pre-roll keeps the first syllable."""
+
+    def __init__(self, options: VadOptions, max_turn_s: float = 15.0, preroll_ms: int = 200):
+        self.options = options
+        self._turn = TurnAudio(preroll_ms, max_turn_s)
+        self._min_silence = max(1, round(options.min_silence_ms / WINDOW_MS))
+        self._min_speech = max(1, round(options.min_speech_ms / WINDOW_MS))
         self.reset()
 
     @property
     def in_speech(self) -> bool:
-        return self._speech is not None
+        return self._turn.active
 
     def reset(self) -> None:
-        self._speech: list[tuple[np.ndarray, int]] | None = None
+        self._turn.clear()
         self._silent = 0
         self._voiced = 0
         self._last_voiced_ns = 0
-        self._preroll.clear()
 
     def push(self, window: np.ndarray, probability: float, stamp_ns: int) -> Utterance | None:
         """Feed one 512-sample window and its speech probability; maybe finish an utterance."""
-        if len(window) != WINDOW:
-            raise ValueError(f"window must have {WINDOW} samples, got {len(window)}")
+        found = [a for a in self.step(window, probability, stamp_ns) if isinstance(a, Utterance)]
+        return found[0] if found else None
+
+    def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]:
+        check_window(window)
         voiced = probability >= self.options.threshold
-        if self._speech is None:
-            if voiced:
-                self._speech = [*self._preroll, (window, stamp_ns)]
-                self._voiced, self._silent, self._last_voiced_ns = 1, 0, stamp_ns
-            else:
-                self._preroll.append((window, stamp_ns))
-            return None
-        self._speech.append((window, stamp_ns))
+        if not self._turn.active:
+            if not voiced:
+                self._turn.idle(window, stamp_ns)
+                return []
+            self._turn.begin(window, stamp_ns)
+            self._voiced, self._silent, self._last_voiced_ns = 1, 0, stamp_ns
+            return [SpeechBegan(stamp_ns)]
+        self._turn.add(window, stamp_ns)
         if voiced:
             self._voiced += 1
             self._silent = 0
             self._last_voiced_ns = stamp_ns
         else:
             self._silent += 1
-        if len(self._speech) >= self._max_windows:
-            return self._finish(cut=True)
+        if self._turn.full:
+            return [self._finish(stamp_ns, cut=True)]
         if self._silent >= self._min_silence:
             if self._voiced < self._min_speech:
                 self.reset()
-                return None
-            return self._finish(cut=False)
-        return None
+                return []
+            return [self._finish(stamp_ns, cut=False)]
+        return []
 
-    def _finish(self, cut: bool) -> Utterance:
-        assert self._speech is not None
-        audio = np.concatenate([w for w, _ in self._speech])
-        window_ns = int(WINDOW / SAMPLE_RATE * 1e9)
+    def resolve(self, probe_id: int, value: float | str) -> list[Action]:
+        """The silence rule asks no model."""
+        return []
+
+    def _finish(self, stamp_ns: int, cut: bool) -> Utterance:
         utterance = Utterance(
-            audio=audio.astype(np.float32),
-            start_ns=self._speech[0][1],
-            end_ns=self._last_voiced_ns + window_ns,
+            audio=self._turn.audio(),
+            start_ns=self._turn.windows[0][1],
+            end_ns=self._last_voiced_ns + WINDOW_NS,
             cut=cut,
+            decided_ns=stamp_ns + WINDOW_NS,
+            reason="max-turn" if cut else "silence",
         )
         self.reset()
         return utterance

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -62,3 +67,54 @@ class WhisperStt:
         logprob = sum(s.avg_logprob for s in parts) / len(parts)
         no_speech = max(s.no_speech_prob for s in parts)
         return Transcript(text=text, confidence=math.exp(logprob), no_speech_prob=no_speech)
+
+
+class Recognizer(Protocol):
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript: ...
+
+
+class SpeculativeStt:
+    """Transcribes an utterance before its turn has ended, so the transcript is ready when it
+    does. `start` begins decoding audio on a worker thread (during the end-of-turn silence);
+    `transcribe` with the same audio and prompt then returns that result, waiting for it if it
+    is still running. Anything else is decoded as usual."""
+
+    def __init__(self, stt: Recognizer, keep: int = 4) -> None:
+        self.stt = stt
+        self._keep = keep
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt")
+        self._futures: OrderedDict[tuple[bytes, str | None], Future[Transcript]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _key(audio: np.ndarray, prompt: str | None) -> tuple[bytes, str | None]:
+        data = np.ascontiguousarray(audio, dtype=np.float32).tobytes()
+        return hashlib.blake2b(data, digest_size=16).digest(), prompt
+
+    def start(self, audio: np.ndarray, prompt: str | None = None) -> Future[Transcript]:
+        samples = np.array(audio, dtype=np.float32)
+        key = self._key(samples, prompt)
+        with self._lock:
+            future = self._futures.get(key)
+            if future is None:
+                future = self._pool.submit(self.stt.transcribe, samples, prompt)
+                self._futures[key] = future
+                while len(self._futures) > self._keep:
+                    _, old = self._futures.popitem(last=False)
+                    old.cancel()
+            return future
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        key = self._key(audio, prompt)
+        with self._lock:
+            future = self._futures.pop(key, None)
+        if future is not None and not future.cancelled():
+            self.hits += 1
+            return future.result()
+        self.misses += 1
+        return self.stt.transcribe(audio, prompt)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,9 +1,17 @@
-"""Text to speech with Piper, one sentence at a time so the first audio is ready early."""
+"""Text to speech with Piper, one clause at a time so the first audio is ready early.
+
+The first sentence of a reply is split at its first comma when what comes before it is long
+enough to say on its own ("The Duracell AA batteries are in aisle 5," / "left side."): Piper
+takes about as long per word, so the shopper hears the first clause while the rest is made.
+`speech_tap` lets whoever runs a turn (the live loop) hand each chunk to the speaker the moment
+it is made, while the turn engine still collects the whole reply.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +20,8 @@ import numpy as np
 from edge.errors import ModelLoadError
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
+FIRST_CLAUSE_MIN_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,25 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
 
 
+def split_for_speech(text: str) -> list[str]:
+    """Sentences, with the first one cut after its first clause when that clause has at least
+    FIRST_CLAUSE_MIN_WORDS words and something follows it."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return []
+    clauses = _CLAUSE_END.split(sentences[0], maxsplit=1)
+    if len(clauses) == 2 and len(clauses[0].split()) >= FIRST_CLAUSE_MIN_WORDS and clauses[1]:
+        return [clauses[0], clauses[1], *sentences[1:]]
+    return sentences
+
+
+speech_tap: ContextVar[Callable[[SpeechChunk], None] | None] = ContextVar(
+    "speech_tap", default=None
+)
+"""Set by a live loop around a turn: called with each chunk of the reply as soon as it is made.
+It may raise to stop the reply (a barge-in)."""
+
+
 class PiperTts:
     def __init__(self, model_path: Path, options: TtsOptions | None = None) -> None:
         from piper import PiperVoice, SynthesisConfig
@@ -48,8 +77,8 @@ class PiperTts:
         self.sample_rate: int = int(self._voice.config.sample_rate)
 
     def stream(self, text: str) -> Iterator[SpeechChunk]:
-        """Yield the reply sentence by sentence."""
-        for sentence in split_sentences(text):
+        """Yield the reply clause by clause (see `split_for_speech`)."""
+        for sentence in split_for_speech(text):
             for chunk in self._voice.synthesize(sentence, syn_config=self._synthesis):
                 yield SpeechChunk(
                     samples=np.asarray(chunk.audio_int16_array, dtype=np.int16),

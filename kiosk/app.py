@@ -16,22 +16,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.audio_io import (
-    AudioDeviceError,
-    FileMic,
-    Microphone,
-    RecordingSpeaker,
-    SoundDeviceMic,
-    SoundDeviceSpeaker,
-    Speaker,
-)
-from edge.endpoint import UtteranceSegmenter
+from edge.audio_io import AudioDeviceError, FileMic, Microphone, Speaker
+from edge.playback import VirtualSpeaker
 from edge.vad import SileroVad
 from edge.wav import resample
+from kiosk.agent.observers import start_observers
+from kiosk.audio_setup import (
+    DeviceRelay,
+    hears_the_speaker,
+    listening,
+    open_device_mic,
+    speaker_missing,
+)
+from kiosk.audio_setup import open_speaker as open_audio_speaker
 from kiosk.config import KioskConfig, gemini_api_key, load_config
-from kiosk.conversation import ConversationLoop
-from kiosk.events import Event, EventSink, ReplyStarted, StatusChanged
+from kiosk.conversation import ConversationLoop, LoopOptions
+from kiosk.errors import KioskError
+from kiosk.events import (
+    DeviceStatus,
+    Event,
+    EventSink,
+    ReplyProgress,
+    ReplyStarted,
+    StatusChanged,
+)
 from kiosk.runtime import Runtime, build_runtime
+from kiosk.service import ServiceHooks
+from kiosk.vision import open_vision
 
 log = logging.getLogger("kiosk")
 
@@ -48,13 +59,20 @@ class Mode:
     note: str = ""
 
 
-def choose_mode(flag: str | None, configured: str, environ: dict[str, str]) -> Mode:
+SCREENLESS_PLATFORMS = ("offscreen", "eglfs", "linuxfb", "vnc")
+"""Qt platforms that draw without a display server."""
+
+
+def choose_mode(
+    flag: str | None, configured: str, environ: dict[str, str], platform: str | None = None
+) -> Mode:
     """The UI mode: the flag, then the config; `auto` is windowed when a display exists."""
     wanted = flag or configured
     has_display = bool(
         environ.get("DISPLAY")
         or environ.get("WAYLAND_DISPLAY")
-        or environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "eglfs", "linuxfb", "vnc")
+        or environ.get("QT_QPA_PLATFORM", "") in SCREENLESS_PLATFORMS
+        or platform in SCREENLESS_PLATFORMS
     )
     if wanted == "headless":
         return Mode("headless")
@@ -66,18 +84,53 @@ def choose_mode(flag: str | None, configured: str, environ: dict[str, str]) -> M
     return Mode("windowed" if wanted == "auto" else wanted)
 
 
+def choose_platform(configured: str | None, environ: dict[str, str]) -> str | None:
+    """The Qt platform plugin: the config (eglfs on a device), then $QT_QPA_PLATFORM (offscreen
+    in tests), then wayland (falling back to xcb) or xcb from the session; None lets Qt pick."""
+    if configured:
+        return configured
+    if environ.get("QT_QPA_PLATFORM"):
+        return environ["QT_QPA_PLATFORM"]
+    if environ.get("WAYLAND_DISPLAY"):
+        return "wayland;xcb" if environ.get("DISPLAY") else "wayland"
+    if environ.get("DISPLAY"):
+        return "xcb"
+    return None
+
+
 def run_kiosk(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     config = load_config(args.config)
-    mode = choose_mode(args.mode, config.ui.mode, dict(os.environ))
+    mode = choose_mode(args.mode, config.ui.mode, dict(os.environ), config.ui.platform)
+    platform = choose_platform(config.ui.platform, dict(os.environ))
+    if args.screenshot is not None and mode.name == "headless":
+        if args.mode == "headless":
+            raise KioskError("--screenshot draws the window: it cannot be used with --headless")
+        mode = Mode("windowed", "no display: drawing the screenshot offscreen")
+        platform = "offscreen"
     if mode.note:
         print(f"kiosk: {mode.note}", file=sys.stderr)
+    if mode.name != "headless" and platform:
+        os.environ["QT_QPA_PLATFORM"] = platform  # read when the QApplication starts
     print(f"kiosk: {cloud_note(config)}", file=sys.stderr)
+    service = ServiceHooks(args.config, getattr(args, "control_socket", None))
+    service.starting()
     runtime = build_runtime(config, args.store)
-    mic, mic_note = open_mic(args, config, runtime)
-    speaker, speaker_note = open_speaker(config)
-    for note in (mic_note, speaker_note):
+    if runtime.cloud is not None and runtime.cloud.client is not None:
+        runtime.cloud.client.prepare()  # connect now: the first escalation pays no dial
+    relay = DeviceRelay()  # device losses and returns, as events once the loop's sink exists
+    mic, mic_note = open_mic(args, config, runtime, relay)
+    room = hears_the_speaker(mic)  # a file does not: no echo to cancel
+    live = service.attach(runtime, windowed=mode.name != "headless", store_override=args.store)
+    mic = live.watch_mic(mic)  # its blocks are the agent loop's heartbeat
+    speaker, speaker_note = open_speaker(args, config, relay)
+    vision, vision_note = open_vision(
+        runtime,
+        windowed=mode.name != "headless",
+        enabled=args.screenshot is None,  # a screenshot shows the demo, not this room
+    )
+    for note in (mic_note, speaker_note, vision_note):
         if note:
             print(f"kiosk: {note}", file=sys.stderr)
     stop = threading.Event()
@@ -85,14 +138,36 @@ def run_kiosk(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         turns = 1
     vad = SileroVad(runtime.models.require_file("silero-vad"))
-    segmenter = UtteranceSegmenter(config.vad.options(), config.audio.max_turn_s)
+    hearing = listening(config, runtime.models)  # end of turn, Smart Turn, echo canceller
+    observers = start_observers(runtime.engine, config)  # visit state machine, telemetry
+    prewarmer = runtime.engine.prewarm()  # common answers, synthesised while idle
+    print(f"kiosk: {observers.note()}", file=sys.stderr)
+
+    def observed(emit: EventSink) -> EventSink:
+        return live.observe(observers.sink(emit))
 
     def build_loop(emit: EventSink) -> ConversationLoop:
-        return ConversationLoop(runtime.engine, vad, segmenter, mic, speaker, emit, turns)
+        sink = observed(emit)
+        vision.start(sink)  # camera frames, presence and its status reach the same observers
+        relay.attach(sink)
+        return ConversationLoop(
+            runtime.engine,
+            vad,
+            hearing.endpointer,
+            mic,
+            speaker,
+            sink,
+            turns,
+            turn_model=hearing.turn_model,
+            echo=hearing.echo if room else None,
+            gate=hearing.gate if room else None,
+            options=LoopOptions(barge_in=config.audio.barge_in),
+        )
 
     def on_sigterm(*_: object) -> None:
         stop.set()
         mic.close()
+        vision.stop()  # the camera thread releases the device on its way out
 
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
@@ -107,44 +182,69 @@ def run_kiosk(args: argparse.Namespace) -> int:
             stop,
             fullscreen=mode.name == "fullscreen",
             screenshot=args.screenshot,
+            heartbeat=live.gui_tick,
+            speaker=speaker,
+            observe=observed,  # typed turns reach telemetry like spoken ones
+            devices=device_events(speaker, speaker_note),
         )
     finally:
         mic.close()
+        vision.close()
         speaker.close()
+        if isinstance(speaker, VirtualSpeaker) and args.speaker_file is not None:
+            speaker.save(args.speaker_file)
+        prewarmer.stop()
+        observers.close()
+        service.close()
+        if runtime.cloud is not None:
+            runtime.cloud.close()
+
+
+def device_events(speaker: Speaker, speaker_note: str) -> list[Event]:
+    """What the screen should say about the devices at start: a kiosk with no speaker tells
+    the shopper to read its answers."""
+    if speaker_missing(speaker):
+        return [DeviceStatus("speaker", ok=False, detail=speaker_note)]
+    return []
 
 
 def cloud_note(config: KioskConfig) -> str:
     if config.cloud.mode == "off":
         return "cloud escalation is off (config): answering catalog questions only"
-    key = "GEMINI_API_KEY is set" if gemini_api_key() else "no GEMINI_API_KEY"
+    from kiosk.cloud.factory import resolve_mode
+
+    key = gemini_api_key() is not None
+    if resolve_mode(config.cloud.mode, None, key) == "gemini":
+        return f"GEMINI_API_KEY is set: open questions go to Gemini Live ({config.cloud.model})"
+    reason = "no GEMINI_API_KEY" if not key else "cloud mode sim (config)"
     return (
-        f"{key}; cloud escalation (Gemini Live or its local simulator) is not in this build "
-        "yet: answering catalog questions only, open questions get an honest fallback"
+        f"{reason}: open questions go to the local Gemini Live simulator "
+        "(dev mode: scripted answers, not Gemini)"
     )
 
 
 def open_mic(
-    args: argparse.Namespace, config: KioskConfig, runtime: Runtime
+    args: argparse.Namespace, config: KioskConfig, runtime: Runtime, relay: DeviceRelay
 ) -> tuple[Microphone, str]:
     if args.mic_file is not None:
-        return FileMic(args.mic_file, realtime=True), f"microphone: file {args.mic_file}"
+        loop = bool(getattr(args, "mic_loop", False))
+        note = f"microphone: file {args.mic_file}{' (looped)' if loop else ''}"
+        return FileMic(args.mic_file, realtime=True, loop=loop), note
     if args.demo:
         return demo_mic(runtime), "microphone: the demo shopper (Piper speaking demo questions)"
     try:
-        mic = SoundDeviceMic(config.audio.input_device, config.audio.block_ms)
+        return open_device_mic(config, relay)  # reopened with backoff if unplugged later
     except AudioDeviceError as exc:
         first = str(exc).splitlines()[0]
         return demo_mic(runtime), f"{first}; playing the demo shopper instead"
-    return mic, f"microphone: {mic.name} at {mic.native_rate} Hz"
 
 
-def open_speaker(config: KioskConfig) -> tuple[Speaker, str]:
-    try:
-        speaker = SoundDeviceSpeaker(config.audio.output_device)
-    except AudioDeviceError as exc:
-        first = str(exc).splitlines()[0]
-        return RecordingSpeaker(realtime=True), f"{first}; replies are not played"
-    return speaker, f"speaker: {speaker.name} at {speaker.rate} Hz"
+def open_speaker(
+    args: argparse.Namespace, config: KioskConfig, relay: DeviceRelay
+) -> tuple[Speaker, str]:
+    """The configured speaker (streaming, reopened if unplugged), or with --speaker-file a
+    virtual one whose recording is saved there at exit."""
+    return open_audio_speaker(config, relay, getattr(args, "speaker_file", None))
 
 
 def demo_mic(runtime: Runtime) -> FileMic:
@@ -177,3 +277,8 @@ class EventPrinter:
                 f"kiosk: state {event.state}{': ' + event.detail if event.detail else ''}",
                 flush=True,
             )
+        elif isinstance(event, ReplyProgress) and event.done and event.interrupted:
+            print(f"kiosk: barge-in: reply stopped after {event.played_s:.1f} s", flush=True)
+        elif isinstance(event, DeviceStatus):
+            state = "back" if event.ok else "lost"
+            print(f"kiosk: {event.device} {state}: {event.detail}", flush=True)

@@ -9,6 +9,7 @@ development. Secrets never come from the file: the Gemini API key is read from t
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,14 +19,21 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from edge.stt import SttOptions
 from edge.tts import TtsOptions
 from edge.vad import VadOptions
+from kiosk.agent.router import RouterOptions
 from kiosk.errors import ConfigError
 
 SECRET_KEYS = frozenset({"api_key", "gemini_api_key", "token", "ephemeral_token", "password"})
+_SECRET_VALUE = re.compile(
+    r"AIza[0-9A-Za-z_\-]{30,}"  # a Google API key
+    r"|auth_tokens/[0-9A-Za-z_\-]{8,}"  # a Live API ephemeral token
+    r"|(?i:[?&](?:key|api_key|token|access_token)=[^&\s]{8,})"  # a credential in a URL
+)
 API_KEY_CREDENTIAL = "gemini_api_key"
 
 
@@ -39,6 +47,14 @@ class AudioSettings(Section):
     output_device: str | int | None = None
     block_ms: int = Field(default=32, ge=10, le=100)
     max_turn_s: float = Field(default=15.0, gt=1.0, le=120.0)
+    end_of_turn: Literal["smart", "silence"] = "smart"
+    """smart: VAD silence + Smart Turn + the transcript's last word; silence: vad.min_silence_ms."""
+    max_pause_ms: int = Field(default=2500, ge=300, le=10000)
+    """Longest pause waited through when the shopper stops mid-sentence ("where are the ...")."""
+    echo_cancellation: bool = True
+    """WebRTC echo cancellation with the speaker's playback as reference; needed for barge-in."""
+    barge_in: bool = True
+    """Speech over the kiosk's reply stops the reply and starts a new turn."""
 
 
 class VadSettings(Section):
@@ -75,11 +91,28 @@ class TtsSettings(Section):
 
 class VisionSettings(Section):
     camera: str | int | None = None
+    """V4L2 index or /dev path, a GStreamer pipeline (has '!'), or a video file, image or
+    folder (looped, for development); None: camera 0; "off": no camera."""
+    camera_size: tuple[int, int] | None = None
+    """Requested capture (width, height); None keeps the device's default."""
     idle_fps: float = Field(default=2.0, gt=0.0, le=30.0)
     engaged_fps: float = Field(default=5.0, gt=0.0, le=30.0)
+    preview_fps: float = Field(default=10.0, ge=0.0, le=30.0)
+    """On-screen preview rate with a window (0: analysed frames only)."""
     max_side_px: int = Field(default=768, ge=64, le=4096)
     jpeg_quality: int = Field(default=85, ge=10, le=100)
     embedding_precision: Literal["fp32", "int8"] = "int8"
+    providers: tuple[Literal["tensorrt", "cuda", "cpu"], ...] = ("cpu",)
+    """Execution providers to try in order (those this onnxruntime lacks are skipped)."""
+    threads: int = Field(default=1, ge=1, le=16)
+    min_face: float = Field(default=0.12, gt=0.0, lt=1.0)
+    """A shopper's face is at least this share of the frame's width, near its centre."""
+    arrive_frames: int = Field(default=3, ge=1, le=30)
+    leave_s: float = Field(default=2.0, gt=0.0, le=60.0)
+    min_inliers: int = Field(default=12, ge=4, le=200)
+    """Key points a held-up product must match to be named."""
+    index_cache_dir: Path | None = None
+    """Reference-image cache; None: $CACHE_DIRECTORY/vision, else ~/.cache/kiosk/vision."""
 
 
 class CloudSettings(Section):
@@ -89,19 +122,35 @@ class CloudSettings(Section):
     base_url: str | None = None
     daily_token_budget: int = Field(default=200_000, ge=0)
     session_max_s: float = Field(default=600.0, gt=10.0, le=3600.0)
+    idle_close_s: float = Field(default=120.0, gt=1.0, le=3600.0)
+    """Close the Live session after this long without a turn."""
+    reply_timeout_s: float = Field(default=2.4, gt=0.2, le=30.0)
+    """No reply audio this long after escalating: answer with the honest local fallback."""
 
 
 class UiSettings(Section):
     mode: Literal["auto", "windowed", "fullscreen", "headless"] = "auto"
-    platform: str | None = None
-    """Qt platform plugin (eglfs, xcb, wayland, offscreen); None lets Qt choose."""
+    platform: Literal["eglfs", "linuxfb", "xcb", "wayland", "offscreen", "vnc"] | None = None
+    """Qt platform plugin; None: $QT_QPA_PLATFORM, else wayland or xcb when a display is set."""
     service_key: str = "Ctrl+Alt+Shift+Q"
+    """The only key that leaves full-screen kiosk mode."""
+    service_hold_s: float = Field(default=0.0, ge=0.0, le=60.0)
+    """Holding the top-left corner this long also leaves kiosk mode (0: off)."""
+    blur_faces: bool = True
+    """Privacy mode: faces in the on-screen camera preview are blurred."""
+    attract_after_s: float = Field(default=45.0, ge=5.0, le=3600.0)
+    """Show the attract screen after this long with nobody there and nothing asked."""
+    suggestions: tuple[str, ...] = Field(default=(), max_length=12)
+    """Tappable searches on the touch bar; empty picks a few from the store's catalog."""
 
 
 class TelemetrySettings(Section):
     state_dir: Path | None = None
+    """Turn log and usage files; None: $STATE_DIRECTORY (systemd), else ~/.local/state/kiosk."""
     ttl_days: float = Field(default=7.0, gt=0.0, le=365.0)
+    """Turns older than this are deleted from the turn log."""
     metrics_port: int = Field(default=0, ge=0, le=65535)
+    """Prometheus metrics on http://127.0.0.1:PORT/metrics; 0: no metrics endpoint."""
 
 
 class StoreSettings(Section):
@@ -113,7 +162,26 @@ class RouterSettings(Section):
     min_confidence: float = Field(default=0.62, gt=0.0, le=1.0)
     """Catalog match score needed to answer locally."""
     min_margin: float = Field(default=0.08, ge=0.0, le=1.0)
-    """Lead over the runner-up (on another shelf) needed to answer locally."""
+    """Lead over the runner-up (on another shelf) needed to name only one product."""
+    min_stt_confidence: float = Field(default=0.35, ge=0.0, le=1.0)
+    """Below this recognition confidence a long utterance goes to the cloud, which hears it."""
+    long_utterance_words: int = Field(default=8, ge=1, le=100)
+    min_held_score: float = Field(default=0.6, ge=0.0, le=1.0)
+    """Vision score needed to treat a held-up product as recognised."""
+    recheck_min_score: float = Field(default=0.4, ge=0.0, le=1.0)
+    """A near miss this good is decoded again with its products as a hint; 0: never."""
+
+    def options(self) -> RouterOptions:
+        return RouterOptions(**self.model_dump())
+
+
+class VisitSettings(Section):
+    leave_after_s: float = Field(default=6.0, gt=0.0, le=600.0)
+    """The camera has seen nobody this long: the visit ends and its context is forgotten."""
+    idle_after_s: float = Field(default=45.0, gt=0.0, le=3600.0)
+    """With no camera report, this long without speech also ends the visit."""
+    think_timeout_s: float = Field(default=20.0, gt=0.0, le=300.0)
+    """A turn with no reply after this long is given up."""
 
 
 class ModelsSettings(Section):
@@ -137,6 +205,7 @@ class KioskConfig(BaseSettings):
     telemetry: TelemetrySettings = TelemetrySettings()
     store: StoreSettings = StoreSettings()
     router: RouterSettings = RouterSettings()
+    visit: VisitSettings = VisitSettings()
     models: ModelsSettings = ModelsSettings()
 
     @field_validator("revision")
@@ -165,7 +234,7 @@ def load_config(path: Path | None = None, *, use_env: bool = True) -> KioskConfi
     data: dict[str, Any] = {}
     if path is not None:
         data = _read_toml(Path(path))
-    problems = [f"{key}: secrets are not allowed in the config file" for key in _secret_keys(data)]
+    problems = _secret_problems(data)
     if problems:
         raise ConfigError(source, problems)
     try:
@@ -174,6 +243,8 @@ def load_config(path: Path | None = None, *, use_env: bool = True) -> KioskConfi
         return _without_env(data)
     except ValidationError as exc:
         raise ConfigError(source, _describe(exc)) from None
+    except SettingsError as exc:  # a KIOSK_* variable that is not valid JSON for its section
+        raise ConfigError(source, [f"environment: {str(exc).splitlines()[0]}"]) from None
 
 
 def check_config_text(text: str, source: str = "<text>") -> KioskConfig:
@@ -182,7 +253,7 @@ def check_config_text(text: str, source: str = "<text>") -> KioskConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
-    problems = [f"{key}: secrets are not allowed in the config file" for key in _secret_keys(data)]
+    problems = _secret_problems(data)
     if problems:
         raise ConfigError(source, problems)
     try:
@@ -240,6 +311,36 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
 
 
+def _printable(name: str) -> str:
+    """A field name as an error may show it: one line, control characters escaped."""
+    return name if name.isprintable() else repr(name)
+
+
+def _secret_problems(data: dict[str, Any]) -> list[str]:
+    """One line per secret in the file: a key named like one, or a value that looks like one
+    (never repeating the value)."""
+    named = [
+        f"{_printable(key)}: secrets are not allowed in the config file"
+        for key in _secret_keys(data)
+    ]
+    looks = [
+        f"{_printable(key)}: looks like an API key or token; secrets are not allowed in the "
+        "config file"
+        for key in _secret_values(data)
+    ]
+    return named + looks
+
+
+def _secret_values(data: Any, prefix: str = "") -> list[str]:
+    if isinstance(data, str):
+        return [prefix.rstrip(".") or "<value>"] if _SECRET_VALUE.search(data) else []
+    if isinstance(data, dict):
+        return [k for key, v in data.items() for k in _secret_values(v, f"{prefix}{key}.")]
+    if isinstance(data, list):
+        return [k for i, v in enumerate(data) for k in _secret_values(v, f"{prefix}{i}.")]
+    return []
+
+
 def _secret_keys(data: Any, prefix: str = "") -> list[str]:
     found: list[str] = []
     if isinstance(data, dict):
@@ -254,7 +355,7 @@ def _secret_keys(data: Any, prefix: str = "") -> list[str]:
 def _describe(exc: ValidationError) -> list[str]:
     lines = []
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "<root>"
+        field = _printable(".".join(str(part) for part in error["loc"]) or "<root>")
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown field"

@@ -1,74 +1,469 @@
-"""The live loop: microphone blocks in, utterances cut by the VAD, answered turns out.
+"""The live loop: microphone blocks in, answered turns out, full duplex.
 
-It is half duplex until echo cancellation lands: while the kiosk speaks, what the microphone
-heard is dropped, so the kiosk never answers its own voice.
+One asyncio loop, in the thread that calls `run`, joins the stages with bounded queues: a reader
+thread copies mic blocks in; the front end (echo cancellation with the speaker's playback as its
+reference, the residual gate, Silero) runs on a perception thread; the end-of-turn policy is
+stepped on the loop and its probes (Smart Turn, the speculative transcript) run on their own
+threads; a turn (STT, routing, TTS) runs on a turn thread, and each clause of the reply is
+queued on the speaker as soon as it is synthesised.
+
+While the kiosk thinks or speaks it keeps listening. Speech heard over its own voice for
+`barge_in_ms` (after echo cancellation, at a stricter threshold) is a barge-in: the speaker's
+queue is cleared at once, the turn being prepared is cancelled, and the shopper's words become
+the next turn. If the shopper goes on talking right after a turn ended, before any of its reply
+was heard, the two pieces are answered as one question.
+
+A mic read faster than real time (a file in a test) or a speaker that cannot stream falls back
+to lock step: each turn is answered and played before the next block is read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from dataclasses import dataclass
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
-from edge.audio_io import Microphone, Speaker
-from edge.endpoint import UtteranceSegmenter
-from edge.vad import WINDOW, SileroVad
+from edge.audio_io import AudioBlock, Microphone, Speaker
+from edge.echo import EchoCanceller, ResidualGate
+from edge.endpoint import Action, Endpointer, Probe, SpeechBegan, Utterance
+from edge.listen import AudioFrontEnd, HeardWindow, StreamingVad
+from edge.playback import PlayHandle
+from edge.stt import SpeculativeStt
+from edge.tts import SpeechChunk, speech_tap
+from edge.vad import WINDOW
 from kiosk.agent.turn import TurnEngine, TurnResult
-from kiosk.events import EventSink, PointToShelf, ReplyStarted, StatusChanged, UserSaid
+from kiosk.events import (
+    AudioLevel,
+    EventSink,
+    PointToShelf,
+    ReplyProgress,
+    ReplyStarted,
+    SpeechStarted,
+    StatusChanged,
+    UserSaid,
+)
 
 log = logging.getLogger(__name__)
+
+
+WINDOW_S = WINDOW / 16000
+TAIL_S = 3.0
+MAX_BACKLOG = 320
+"""Mic blocks (about 10 s) waiting for the front end before the oldest are dropped."""
+
+
+class TurnModel(Protocol):
+    def probability(self, audio: np.ndarray) -> float: ...
+
+
+class TurnCancelled(Exception):
+    """Raised inside a turn's speech tap when the shopper barged in."""
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    barge_in: bool = True
+    barge_in_ms: int = 64
+    """Speech this long over the kiosk's own voice stops it."""
+    barge_in_threshold: float = 0.6
+    echo_tail_ms: int = 320
+    """After the speaker goes quiet the room still rings: speech starting within this is
+    treated as possible echo too."""
+    merge_within_s: float = 2.0
+    """Speech resumed this soon after a turn ended, before its reply played, joins that turn."""
+    progress_every_s: float = 0.25
+    level_every: int = 3
+    """Emit an AudioLevel every this many windows (about 10 a second)."""
+
+
+@dataclass
+class LoopStats:
+    barge_ins: int = 0
+    barge_in_ms: list[float] = field(default_factory=list)
+    """From the first window of the barge-in's speech to the speaker's queue being cleared."""
+    barge_in_heard_ns: list[int] = field(default_factory=list)
+    """Capture time of the end of the window that confirmed each barge-in."""
+    echo_utterances_dropped: int = 0
+    merged: int = 0
+    blocks_dropped: int = 0
+    max_lag_ms: float = 0.0
+    """The most a window was processed behind its capture (the front end falling behind)."""
+
+
+@dataclass
+class _Turn:
+    utterance: Utterance
+    cancel: threading.Event = field(default_factory=threading.Event)
+    handles: list[PlayHandle] = field(default_factory=list)
 
 
 @dataclass
 class ConversationLoop:
     engine: TurnEngine
-    vad: SileroVad
-    segmenter: UtteranceSegmenter
+    vad: StreamingVad
+    segmenter: Endpointer
     mic: Microphone
     speaker: Speaker
     emit: EventSink
     max_turns: int = 0
+    turn_model: TurnModel | None = None
+    echo: EchoCanceller | None = None
+    gate: ResidualGate | None = None
+    options: LoopOptions = field(default_factory=LoopOptions)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.engine.stt, SpeculativeStt):
+            self.engine.stt = SpeculativeStt(self.engine.stt)
+        self.stt: SpeculativeStt = self.engine.stt
+        timeline = getattr(self.speaker, "timeline", None)
+        self.front = AudioFrontEnd(self.vad, self.echo, timeline, self.gate)
+        self.stats = LoopStats()
+        self.results: list[TurnResult] = []
+        self._turn: _Turn | None = None
+        self._barge_run: list[int] = []
+        self._speech_from_playback = False
+        self._carry: Utterance | None = None
+        self._windows_seen = 0
+        self._last_ns = 0
+        self._playing = False
+        self._quiet_windows = 1_000_000
+        self._last_playing_ns = 0
+        self._barged = False
+        self._probes: dict[str, Future[Any]] = {}
+
+    @property
+    def full_duplex(self) -> bool:
+        streaming = hasattr(self.speaker, "timeline") and hasattr(self.speaker, "pending_s")
+        return streaming and bool(getattr(self.mic, "realtime", True))
 
     def run(self, stop: threading.Event) -> list[TurnResult]:
         """Listen and answer until `stop` is set, the mic ends, or `max_turns` are done."""
-        results: list[TurnResult] = []
-        pending = np.zeros(0, dtype=np.float32)
-        pending_ns = 0
         self.emit(StatusChanged("listening"))
+        try:
+            if self.full_duplex:
+                asyncio.run(self._run_duplex(stop))
+            else:
+                self._run_lockstep(stop)
+        finally:
+            self.emit(StatusChanged("stopped"))
+        return self.results
+
+    # --- lock step ---------------------------------------------------------------------------
+    def _run_lockstep(self, stop: threading.Event) -> None:
+        last_ns = 0
         for block in self.mic.blocks():
             if stop.is_set():
-                break
-            if not pending.size:
-                pending_ns = block.captured_ns
-            pending = np.concatenate([pending, block.samples])
-            while len(pending) >= WINDOW:
-                window, pending = pending[:WINDOW], pending[WINDOW:]
-                probability = float(self.vad.process(window)[0])
-                utterance = self.segmenter.push(window, probability, pending_ns)
-                pending_ns += WINDOW * 1_000_000_000 // 16000
-                if utterance is None:
-                    continue
-                results.append(self._answer(utterance.audio))
-                pending = np.zeros(0, dtype=np.float32)
-                self.mic.drain()
-                self.vad.reset()
-                self.segmenter.reset()
-                if self.max_turns and len(results) >= self.max_turns:
-                    self.emit(StatusChanged("stopped"))
-                    return results
-                self.emit(StatusChanged("listening"))
-        self.emit(StatusChanged("stopped"))
-        return results
+                return
+            windows = self.front.feed(block)
+            last_ns = windows[-1].stamp_ns if windows else last_ns
+            if self._lockstep_windows(windows):
+                return
+        if self.segmenter.in_speech:
+            self._lockstep_windows(self._silence(last_ns), until_quiet=True)
 
-    def _answer(self, audio: np.ndarray) -> TurnResult:
+    def _lockstep_windows(self, windows: list[HeardWindow], until_quiet: bool = False) -> bool:
+        """Step the policy and answer each utterance; True once `max_turns` are done."""
+        for window in windows:
+            if until_quiet and not self.segmenter.in_speech:
+                return False
+            for utterance in self._step_sync(window):
+                turn = _Turn(utterance)
+                self._turn = turn
+                self._answer_sync(turn)
+                self._turn = None
+                self.mic.drain()
+                self.front.reset()
+                self.segmenter.reset()
+                if self._done():
+                    return True
+                self.emit(StatusChanged("listening"))
+        return False
+
+    def _step_sync(self, window: HeardWindow) -> list[Utterance]:
+        actions = self.segmenter.step(window.samples, window.probability, window.stamp_ns)
+        found: list[Utterance] = []
+        while actions:
+            action = actions.pop(0)
+            if isinstance(action, Probe):
+                actions += self.segmenter.resolve(action.id, self._probe_sync(action))
+            elif isinstance(action, SpeechBegan):
+                self.emit(SpeechStarted(action.stamp_ns))
+            else:
+                found.append(action)
+        return found
+
+    def _probe_sync(self, probe: Probe) -> float | str:
+        if probe.kind == "text":
+            return self.stt.start(probe.audio, self.engine.stt_prompt).result().text
+        return self.turn_model.probability(probe.audio) if self.turn_model else 0.5
+
+    def _answer_sync(self, turn: _Turn) -> None:
         self.emit(StatusChanged("thinking"))
-        result = self.engine.run(audio, trim=False)
+        result = self._run_turn(turn)
+        if result is None:
+            return
+        self._announce(result)
+        handed = time.monotonic_ns()
+        handle = self.speaker.play(result.reply_audio, result.reply_rate)
+        if isinstance(handle, PlayHandle):
+            handle.finished.wait()
+        self._complete(turn, result, handed)
+
+    # --- full duplex -------------------------------------------------------------------------
+    async def _run_duplex(self, stop: threading.Event) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._blocks: asyncio.Queue[AudioBlock | None] = asyncio.Queue(maxsize=MAX_BACKLOG)
+        self._utterances: asyncio.Queue[Utterance | None] = asyncio.Queue(maxsize=2)
+        self._finished = asyncio.Event()
+        self._perception = ThreadPoolExecutor(1, thread_name_prefix="perception")
+        self._models = ThreadPoolExecutor(1, thread_name_prefix="turn-model")
+        self._turns = ThreadPoolExecutor(1, thread_name_prefix="turn")
+        reader = threading.Thread(target=self._read, args=(stop,), name="mic", daemon=True)
+        reader.start()
+        answering = asyncio.create_task(self._answer_turns())
+        try:
+            while not self._finished.is_set():
+                block = await self._blocks.get()
+                if block is None or stop.is_set():
+                    break
+                windows = await loop.run_in_executor(self._perception, self.front.feed, block)
+                for window in windows:
+                    self._on_window(window)
+            if not stop.is_set():
+                await self._quiet_tail()
+            await self._utterances.put(None)
+            await answering
+        finally:
+            self._finished.set()
+            self.mic.close()
+            clear = getattr(self.speaker, "clear", None)
+            if stop.is_set() and clear is not None:
+                clear()
+            for pool in (self._perception, self._models, self._turns):
+                pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _quiet_tail(self) -> None:
+        """The mic ended (a file): let a question still being decided finish, as if the room
+        had gone quiet, for at most `TAIL_S`."""
+        for window in self._silence(self._last_ns):
+            if not self.segmenter.in_speech or self._finished.is_set():
+                return
+            await asyncio.sleep(WINDOW_S)
+            self._on_window(window)
+
+    def _silence(self, after_ns: int) -> list[HeardWindow]:
+        count = int(TAIL_S / WINDOW_S)
+        step = int(WINDOW_S * 1e9)
+        quiet = np.zeros(WINDOW, np.float32)
+        return [
+            HeardWindow(quiet, 0.0, after_ns + (i + 1) * step, False, -120.0) for i in range(count)
+        ]
+
+    def _read(self, stop: threading.Event) -> None:
+        """The mic's own thread: blocks go onto the loop's bounded queue."""
+        try:
+            for block in self.mic.blocks():
+                if stop.is_set() or self._finished.is_set():
+                    break
+                self._loop.call_soon_threadsafe(self._offer, block)
+        except Exception:  # a mic that is not resilient: end the loop, do not hang it
+            log.exception("microphone failed")
+        finally:
+            self._loop.call_soon_threadsafe(self._offer, None)
+
+    def _offer(self, block: AudioBlock | None) -> None:
+        if self._blocks.full():  # perception is seconds behind: drop the oldest block
+            self._blocks.get_nowait()
+            self.stats.blocks_dropped += 1
+            if self.stats.blocks_dropped % 100 == 1:
+                log.warning("listening fell %d blocks behind: dropping audio", MAX_BACKLOG)
+        self._blocks.put_nowait(block)
+
+    def _on_window(self, window: HeardWindow) -> None:
+        lag = (time.monotonic_ns() - window.stamp_ns) / 1e6
+        self.stats.max_lag_ms = max(self.stats.max_lag_ms, lag)
+        self._last_ns = window.stamp_ns
+        self._quiet_windows = 0 if window.playing else self._quiet_windows + 1
+        if window.playing:
+            self._last_playing_ns = window.stamp_ns + int(WINDOW_S * 1e9)
+        self._playing = self._quiet_windows * 32 < self.options.echo_tail_ms
+        self._level(window)
+        if self._turn is not None and self.options.barge_in:
+            self._watch_barge_in(window)
+        self._handle(self.segmenter.step(window.samples, window.probability, window.stamp_ns))
+
+    def _handle(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Probe):
+                self._start_probe(action)
+            elif isinstance(action, SpeechBegan):
+                # over the kiosk's own voice it may be echo: only a barge-in confirms it
+                self._speech_from_playback = self._playing and not self._barged
+                if not self._speech_from_playback and not self._barged:
+                    self.emit(SpeechStarted(action.stamp_ns))
+            else:
+                self._on_utterance(action)
+
+    def _start_probe(self, probe: Probe) -> None:
+        future: Future[Any]
+        if probe.kind == "text":
+            future = self.stt.start(probe.audio, self.engine.stt_prompt)
+        elif self.turn_model is not None:
+            future = self._models.submit(self.turn_model.probability, probe.audio)
+        else:
+            return
+        older = self._probes.get(probe.kind)
+        if older is not None:
+            older.cancel()  # not started yet: the newer audio makes it moot
+        self._probes[probe.kind] = future
+
+        def arrived(done: Future[Any]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            value = done.result()
+            value = value.text if probe.kind == "text" else value
+            self._loop.call_soon_threadsafe(self._resolve, probe.id, value)
+
+        future.add_done_callback(arrived)
+
+    def _resolve(self, probe_id: int, value: float | str) -> None:
+        if not self._finished.is_set():
+            self._handle(self.segmenter.resolve(probe_id, value))
+
+    def _on_utterance(self, utterance: Utterance) -> None:
+        self._barged = False
+        suspect, self._speech_from_playback = self._speech_from_playback, False
+        tail_ns = self.options.echo_tail_ms * 1_000_000
+        outlasted = utterance.end_ns > self._last_playing_ns + tail_ns  # echo cannot do that
+        if suspect and not outlasted:
+            self.stats.echo_utterances_dropped += 1
+            log.info("speech heard over the kiosk's own voice, never confirmed: dropped")
+            return
+        if self._carry is not None:
+            gap_s = (utterance.start_ns - self._carry.end_ns) / 1e9
+            if gap_s <= self.options.merge_within_s:
+                self.stats.merged += 1
+                utterance = Utterance(
+                    np.concatenate([self._carry.audio, utterance.audio]),
+                    self._carry.start_ns,
+                    utterance.end_ns,
+                    utterance.cut,
+                    utterance.decided_ns,
+                    utterance.reason,
+                )
+            self._carry = None
+        if self._utterances.full():
+            self._utterances.get_nowait()  # only the newest question matters
+        self._utterances.put_nowait(utterance)
+
+    def _watch_barge_in(self, window: HeardWindow) -> None:
+        if window.probability < self.options.barge_in_threshold:
+            self._barge_run.clear()
+            return
+        self._barge_run.append(window.stamp_ns)
+        needed = max(1, round(self.options.barge_in_ms / 32))
+        if len(self._barge_run) >= needed:
+            self.stats.barge_in_heard_ns.append(window.stamp_ns + int(WINDOW_S * 1e9))
+            self._barge_in(self._barge_run[0])
+
+    def _barge_in(self, onset_ns: int) -> None:
+        turn = self._turn
+        self._barge_run.clear()
+        if turn is None or turn.cancel.is_set():
+            return
+        turn.cancel.set()
+        clear = getattr(self.speaker, "clear", None)
+        if clear is not None:
+            clear()
+        cleared_ns = time.monotonic_ns()
+        self.stats.barge_ins += 1
+        self.stats.barge_in_ms.append((cleared_ns - onset_ns) / 1e6)
+        self._speech_from_playback = False  # the speech in progress is the shopper's
+        self._barged = True
+        if not any(h.started_ns for h in turn.handles):
+            self._carry = turn.utterance  # nothing was heard yet: the shopper is still asking
+        log.info("barge-in: reply stopped")
+        self.emit(SpeechStarted(onset_ns))
+
+    async def _answer_turns(self) -> None:
+        while True:
+            utterance = await self._utterances.get()
+            if utterance is None:
+                return
+            turn = _Turn(utterance)
+            self._turn = turn
+            try:
+                await self._answer_duplex(turn)
+            except Exception:
+                log.exception("turn failed; listening again")
+            finally:
+                self._turn = None
+            if turn.cancel.is_set():
+                continue
+            self.emit(StatusChanged("listening"))
+            if self._done():
+                self._finished.set()
+                self.mic.close()
+                return
+
+    async def _answer_duplex(self, turn: _Turn) -> None:
+        self.emit(StatusChanged("thinking"))
+        result = await self._loop.run_in_executor(self._turns, self._run_turn, turn)
+        if result is None or turn.cancel.is_set():
+            return
+        play = self.speaker.play
+        if not turn.handles and result.reply_audio.size:  # a cloud reply comes whole
+            handle = play(result.reply_audio, result.reply_rate)
+            if isinstance(handle, PlayHandle):
+                turn.handles.append(handle)
+        self._announce(result)
+        total = sum(h.seconds for h in turn.handles)
+        while not all(h.done for h in turn.handles) and not turn.cancel.is_set():
+            played = sum(h.played_s for h in turn.handles)
+            self.emit(ReplyProgress(played, total))
+            await asyncio.sleep(self.options.progress_every_s)
+        interrupted = turn.cancel.is_set() or any(h.cut for h in turn.handles)
+        played = sum(h.played_s for h in turn.handles)
+        self.emit(ReplyProgress(played, total, done=True, interrupted=interrupted))
+        started = [h.started_ns for h in turn.handles if h.started_ns]
+        self._complete(turn, result, min(started) if started else 0, interrupted)
+
+    # --- one turn ----------------------------------------------------------------------------
+    def _run_turn(self, turn: _Turn) -> TurnResult | None:
+        """On the turn thread: the engine answers; each clause is queued as it is made."""
+        play = self.speaker.play
+        streaming = self.full_duplex
+
+        def tap(chunk: SpeechChunk) -> None:
+            if turn.cancel.is_set():
+                raise TurnCancelled
+            if streaming:
+                handle = play(chunk.samples, chunk.sample_rate)
+                if isinstance(handle, PlayHandle):
+                    turn.handles.append(handle)
+
+        token = speech_tap.set(tap)
+        try:
+            u = turn.utterance
+            return self.engine.run(u.audio, trim=False, ended_ns=u.end_ns)
+        except TurnCancelled:
+            return None
+        finally:
+            speech_tap.reset(token)
+
+    def _announce(self, result: TurnResult) -> None:
         timings = " ".join(f"{k}={v:.0f}ms" for k, v in result.timings_ms.items())
         log.info("turn route=%s (%s) %s", result.decision.route, result.decision.reason, timings)
         self.emit(UserSaid(result.transcript))
         shelf_id = result.shelf.id if result.shelf else None
+        audio_s = len(result.reply_audio) / result.reply_rate if result.reply_rate else 0.0
         self.emit(
             ReplyStarted(
                 result.reply_text,
@@ -76,10 +471,27 @@ class ConversationLoop:
                 result.decision.reason,
                 shelf_id,
                 result.timings_ms,
+                audio_s,
             )
         )
         if shelf_id:
             self.emit(PointToShelf(shelf_id))
         self.emit(StatusChanged("speaking"))
-        self.speaker.play(result.reply_audio, result.reply_rate)
-        return result
+
+    def _complete(
+        self, turn: _Turn, result: TurnResult, first_audio_ns: int, interrupted: bool = False
+    ) -> None:
+        """End of speech to the first reply audio reaching the speaker. A file mic read faster
+        than real time has no such clock: the engine's processing time stands in."""
+        ended = turn.utterance.end_ns
+        latency = (first_audio_ns - ended) / 1e6 if first_audio_ns and ended else None
+        self.results.append(result)
+        self.emit(result.completed(latency if latency and latency > 0 else None, interrupted))
+
+    def _done(self) -> bool:
+        return bool(self.max_turns) and len(self.results) >= self.max_turns
+
+    def _level(self, window: HeardWindow) -> None:
+        self._windows_seen += 1
+        if self._windows_seen % self.options.level_every == 0:
+            self.emit(AudioLevel(window.probability, window.rms_dbfs))

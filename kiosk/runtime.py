@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge.stt import WhisperStt
 from edge.tts import PiperTts
 from edge.vad import SileroVad
-from kiosk.agent.router import RouterOptions
 from kiosk.agent.turn import TurnEngine
 from kiosk.config import KioskConfig
 from kiosk.models import ModelCache, default_cache_dir
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import StorePack, demo_store_path, load_store
+
+if TYPE_CHECKING:
+    from kiosk.cloud.factory import CloudSetup
 
 
 @dataclass(frozen=True)
@@ -23,13 +26,18 @@ class Runtime:
     catalog: Catalog
     engine: TurnEngine
     models: ModelCache
+    cloud: CloudSetup | None = None
+    """The cloud (Gemini Live or the local simulator), when escalation is on."""
 
 
 def store_path(config: KioskConfig, override: Path | None = None) -> Path:
     return override or config.store.path or demo_store_path()
 
 
-def build_runtime(config: KioskConfig, store_dir: Path | None = None) -> Runtime:
+def build_runtime(
+    config: KioskConfig, store_dir: Path | None = None, cloud_mode: str | None = None
+) -> Runtime:
+    """`cloud_mode` ('gemini', 'sim', 'off', 'auto') overrides config.cloud.mode; None keeps it."""
     store = load_store(store_path(config, store_dir))
     catalog = Catalog(store)
     models = ModelCache(default_cache_dir(config.models.cache_dir))
@@ -42,10 +50,24 @@ def build_runtime(config: KioskConfig, store_dir: Path | None = None) -> Runtime
         stt=stt,
         tts=tts,
         vad_options=config.vad.options(),
-        router_options=RouterOptions(
-            min_confidence=config.router.min_confidence, min_margin=config.router.min_margin
-        ),
+        router_options=config.router.options(),
         bias_stt=config.stt.bias_to_catalog,
     )
     engine.warm_up()
-    return Runtime(config, store, catalog, engine, models)
+    cloud = _build_cloud(config, catalog, stt, tts, models, cloud_mode)
+    engine.cloud = cloud.client
+    return Runtime(config, store, catalog, engine, models, cloud)
+
+
+def _build_cloud(
+    config: KioskConfig,
+    catalog: Catalog,
+    stt: WhisperStt,
+    tts: PiperTts,
+    models: ModelCache,
+    mode: str | None,
+) -> CloudSetup:
+    from kiosk.cloud.factory import build_cloud, vad_model_factory
+
+    vad_factory = vad_model_factory(models.require_file("silero-vad"))
+    return build_cloud(config, catalog, stt, tts, vad_factory, mode=mode)

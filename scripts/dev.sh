@@ -49,6 +49,19 @@ models() {
     "$VENV/bin/kiosk" models fetch
 }
 
+pipecat_env() {
+    # pipecat (a second Gemini Live client for the simulator's cross-check test) pins
+    # google-genai<3, so it gets its own venv; the spec is the `pipecat` extra in pyproject.toml.
+    local peer="$VENV/pipecat" spec stamp
+    spec=$(sed -n 's/^pipecat = \["\(.*\)"\]$/\1/p' pyproject.toml)
+    stamp="$peer/.kiosk-installed-$(printf '%s' "$spec" | sha256sum | cut -c1-16)"
+    [[ -f "$stamp" ]] && return 0
+    say "installing $spec into $peer (test-only; it pins google-genai<3)"
+    [[ -x "$peer/bin/python" ]] || python3 -m venv "$peer"
+    "$peer/bin/python" -m pip install -q --disable-pip-version-check "$spec"
+    touch "$stamp"
+}
+
 command=${1:-}
 shift || true
 case "$command" in
@@ -62,6 +75,7 @@ case "$command" in
         debian_packages
         python_env test
         models
+        pipecat_env
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     *)

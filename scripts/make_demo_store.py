@@ -190,6 +190,7 @@ def pharmacy_aisle(n: int) -> tuple[int, int]:
 DAIRY = (320, 32, 1024, 70)
 DESK = (1136, 648, 1244, 722)
 ENTRANCE = (1000, 1112)  # gap in the front wall, x range
+KIOSK_XY = (ENTRANCE[0] - 30, MAP_H - 64)  # the kiosk: 'you are here' on the map
 CHECKOUT_Y = (652, 712)
 
 SHELVES = [
@@ -2078,7 +2079,7 @@ def render_map() -> np.ndarray:
     )
     put_text(img, "ENTRANCE", (ecx, MAP_H - 84), 0.6, bgr("#2e7d32"), 2)
     # the kiosk
-    kx, ky = ex0 - 30, MAP_H - 64
+    kx, ky = KIOSK_XY
     cv2.circle(img, (kx, ky), 8, bgr("#d32f2f"), -1, AA)
     cv2.circle(img, (kx, ky), 12, bgr("#d32f2f"), 2, AA)
     put_text(img, "you are here", (kx - 4, ky + 26), 0.42, bgr("#d32f2f"), 1)
@@ -2105,6 +2106,7 @@ def store_toml() -> str:
         'name = "Demo Market"',
         'map = "map.png"                 # floor map; map_xy below are pixels of this image',
         'service_desk = "SD"             # shelf id of the service desk',
+        f"you_are_here = [{KIOSK_XY[0]}, {KIOSK_XY[1]}]       # the kiosk, on the map",
         "",
         "# --- shelves " + "-" * 80,
     ]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from enum import Enum
+
+from kiosk.store.text import words
 
 
 class Intent(str, Enum):
@@ -32,6 +35,8 @@ _OPEN = _patterns(
     r"compare\w*",
     r"difference",
     r"ingredients?",
+    r"contains?",
+    r"made (?:of|from|with)",
     r"allerg\w*",
     r"gluten",
     r"vegan",
@@ -47,7 +52,13 @@ _OPEN = _patterns(
     r"side effects?",
     r"dose",
     r"dosage",
-    r"how (?:do|does|should|can) (?:i|you) use",
+    r"how (?:do|does|should|can) (?:i|you|it|they) (?:use|work|make|cook)",
+    r"how to",
+    r"how long",
+    r"how many",
+    r"can i (?:give|take|use|eat|drink|mix|freeze|return|cook|store)",
+    r"what time",
+    r"when (?:do|does|is|are|will)",
     r"what is (?:this|that|it)",
     r"what's (?:this|that)",
     r"is (?:this|it) (?:good|ok|okay)",
@@ -61,7 +72,7 @@ _OPEN = _patterns(
 )
 _PRICE = _patterns(r"how much", r"price\w*", r"cost\w*", r"on sale", r"discount")
 _AVAILABILITY = _patterns(
-    r"do you (?:have|sell|carry|stock)",
+    r"do (?:you|y'all|you guys) (?:still |even )?(?:have|sell|carry|stock)",
     r"have you got",
     r"got any",
     r"in stock",
@@ -80,13 +91,17 @@ _LOCATE = _patterns(
     r"point me",
     r"take me",
 )
+_HELD = _patterns(r"this", r"these", r"that one", r"this one", r"it", r"them", r"those")
 
 
-def classify(text: str) -> Intent:
+def classify(text: str, product_words: Collection[str] = ()) -> Intent:
     """The question's intent. Open questions win: 'where is a safe sunscreen for kids' needs
-    advice, not just a shelf."""
+    advice, not just a shelf. An open cue that is part of the product's own name ('allergy
+    pills', 'kids toothpaste') is not a question about it: pass the matched phrase's words as
+    `product_words` to ignore such cues."""
     lowered = text.lower()
-    if _OPEN.search(lowered):
+    ignore = set(product_words)
+    if any(not _within(cue.group(0), ignore) for cue in _OPEN.finditer(lowered)):
         return Intent.OPEN
     if _PRICE.search(lowered):
         return Intent.PRICE
@@ -95,3 +110,13 @@ def classify(text: str) -> Intent:
     if _LOCATE.search(lowered):
         return Intent.LOCATE
     return Intent.NONE
+
+
+def refers_to_held(text: str) -> bool:
+    """'How much is this?', 'where do I find these?': the question points at something held."""
+    return _HELD.search(text.lower()) is not None
+
+
+def _within(cue: str, product_words: set[str]) -> bool:
+    cue_words = words(cue)
+    return bool(cue_words) and all(w in product_words for w in cue_words)

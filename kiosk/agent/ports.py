@@ -4,7 +4,7 @@ camera. The engine depends only on these protocols; tests use hand-written fakes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class Scene:
     held: HeldProduct | None = None
     unknown_item_held: bool = False
     """Something is held up in the show zone but matches no product."""
-    frame_jpeg: bytes | None = None
+    frame_jpeg: bytes | None = field(default=None, repr=False)
 
 
 class SceneProvider(Protocol):
@@ -82,3 +82,15 @@ class CloudResponder(Protocol):
     def respond(self, request: CloudRequest) -> CloudReply:
         """Answer one escalated turn; raises CloudError."""
         ...
+
+
+@runtime_checkable
+class VisitAwareCloud(Protocol):
+    """A cloud that keeps a session per visit (Gemini Live does): it connects when a shopper
+    arrives, closes and forgets when they leave, and is told at once about a barge-in."""
+
+    def prepare(self) -> None: ...
+
+    def shopper_left(self) -> None: ...
+
+    def interrupt(self) -> None: ...

@@ -23,6 +23,8 @@ _GOOD_ENOUGH = 0.8
 _FUZZY_ONLY = 0.85
 _MIN_SCORE = 0.2
 """Below this best score, also look for misheard words by shared letters."""
+_KNOWN_WORD_SOUND_ALIKE = 0.7
+"""A catalog word heard as such is probably right: a sound-alike of it counts this much."""
 
 
 @dataclass(frozen=True)
@@ -140,11 +142,11 @@ class Catalog:
         query_weights = [self._idf.get(q, self._unknown_idf * 0.5) for q in query]
         phrase_weights = [self._idf.get(t, self._unknown_idf) for t in phrase]
         query_cover = sum(
-            w * max(_similarity(q, t) for t in phrase)
+            w * max(_similarity(q, t, q in self._idf) for t in phrase)
             for q, w in zip(query, query_weights, strict=True)
         ) / sum(query_weights)
         phrase_cover = sum(
-            w * max(_similarity(t, q) for q in query)
+            w * max(_similarity(t, q, q in self._idf) for q in query)
             for t, w in zip(phrase, phrase_weights, strict=True)
         ) / sum(phrase_weights)
         score = 0.5 * query_cover + 0.5 * phrase_cover
@@ -153,15 +155,18 @@ class Catalog:
         return round(score, 4)
 
 
-def _similarity(a: str, b: str) -> float:
+def _similarity(a: str, b: str, heard_known: bool = False) -> float:
+    """How alike two words are, 0..1. `heard_known`: the query's word is itself a catalog word
+    ('soap'), so it was probably heard right and a sound-alike ('soup') counts for less."""
     if a == b:
         return 1.0
     if a.isdigit() or b.isdigit():
         return 0.0
+    discount = _KNOWN_WORD_SOUND_ALIKE if heard_known else 1.0
     if skeleton(a) == skeleton(b) and min(len(a), len(b)) > 2:
-        return 0.85
+        return 0.85 * discount
     short, long_ = sorted((a, b), key=len)
     if long_.startswith(short):
         return 0.6 + 0.3 * len(short) / len(long_)
     ratio = float(Levenshtein.normalized_similarity(a, b))
-    return ratio if ratio >= 0.75 else 0.0
+    return ratio * discount if ratio >= 0.75 else 0.0

@@ -6,6 +6,7 @@ Errors name the file, the entry and the field, e.g.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ class Shelf:
     id: str
     label: str
     map_xy: tuple[int, int] | None = None
+    camera_xy: tuple[float, float] | None = None
+    """Where the shelf appears in the kiosk camera's frame, as fractions of its width and
+    height (unmirrored); the screen then points at it over the live preview too."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class StorePack:
     products: tuple[Product, ...]
     map_image: Path | None = None
     service_desk: str | None = None
+    you_are_here: tuple[int, int] | None = None
+    """The kiosk's own place on the map, in map pixels."""
 
     def shelf_of(self, product: Product) -> Shelf:
         return self.shelves[product.shelf]
@@ -67,9 +73,10 @@ def load_store(root: Path, check_files: bool = True) -> StorePack:
     map_image = ctx.file(store.get("map"), "[store]", "map") if "map" in store else None
     shelves = _shelves(ctx, doc.get("shelf", []))
     desk = store.get("service_desk")
-    if desk is not None and desk not in shelves:
+    if desk is not None and (not isinstance(desk, str) or desk not in shelves):
         raise StorePackError(f"{path}: [store]: service_desk: unknown shelf {desk!r}")
     products = _products(ctx, doc.get("product", []), shelves)
+    here = _map_xy(ctx, store.get("you_are_here"), "[store]", "you_are_here")
     return StorePack(
         root=root,
         name=name,
@@ -77,6 +84,7 @@ def load_store(root: Path, check_files: bool = True) -> StorePack:
         products=tuple(products),
         map_image=map_image,
         service_desk=desk,
+        you_are_here=here,
     )
 
 
@@ -96,7 +104,7 @@ class _Context:
         return value.strip()
 
     def file(self, value: Any, entry: str, field: str) -> Path:
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value or "\0" in value:
             raise self.fail(entry, field, "must be a relative file path")
         full = (self.root / value).resolve()
         if not full.is_relative_to(self.root.resolve()):
@@ -134,21 +142,45 @@ def _shelves(ctx: _Context, entries: Any) -> dict[str, Shelf]:
         if shelf_id in shelves:
             raise ctx.fail(where, "id", f"duplicate shelf id {shelf_id!r}")
         label = ctx.text(entry, "label", where)
-        shelves[shelf_id] = Shelf(shelf_id, label, _map_xy(ctx, entry.get("map_xy"), where))
+        shelves[shelf_id] = Shelf(
+            shelf_id,
+            label,
+            _map_xy(ctx, entry.get("map_xy"), where),
+            _camera_xy(ctx, entry.get("camera_xy"), where),
+        )
     return shelves
 
 
-def _map_xy(ctx: _Context, value: Any, where: str) -> tuple[int, int] | None:
+def _map_xy(
+    ctx: _Context, value: Any, where: str, field: str = "map_xy"
+) -> tuple[int, int] | None:
     if value is None:
         return None
-    ok = (
+    if not _pair(value, 0.0, float("inf")):
+        raise ctx.fail(where, field, "must be [x, y], two non-negative numbers")
+    return (int(value[0]), int(value[1]))
+
+
+def _camera_xy(ctx: _Context, value: Any, where: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if not _pair(value, 0.0, 1.0):
+        raise ctx.fail(where, "camera_xy", "must be [x, y], fractions of the frame from 0 to 1")
+    return (float(value[0]), float(value[1]))
+
+
+def _pair(value: Any, low: float, high: float) -> bool:
+    return (
         isinstance(value, list)
         and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in value)
+        and all(
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and low <= v <= high
+            and math.isfinite(v)
+            for v in value
+        )
     )
-    if not ok:
-        raise ctx.fail(where, "map_xy", "must be [x, y], two non-negative numbers")
-    return (int(value[0]), int(value[1]))
 
 
 def _products(ctx: _Context, entries: Any, shelves: dict[str, Shelf]) -> list[Product]:

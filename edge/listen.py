@@ -1,0 +1,136 @@
+"""The listening front end: microphone blocks in, clean 32 ms windows with a speech probability
+out. Echo cancellation (with what the speaker was playing as its reference) runs first. Silero
+hears the cancelled audio after the residual gate, so echo residue cannot look like speech; the
+window's samples (what STT will hear) are the cancelled audio before the gate, so the first
+syllable of a shopper talking over the kiosk is not cut. Bad input is made harmless here: NaNs
+and infinities become silence, samples are clipped to [-1, 1] and a DC offset is removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from edge.audio_io import AudioBlock
+from edge.echo import FRAME, EchoCanceller, PlaybackTimeline, ResidualGate
+from edge.vad import SAMPLE_RATE, WINDOW
+
+NS_PER_SAMPLE = 1_000_000_000 / SAMPLE_RATE
+RESYNC_NS = 100_000_000
+"""A block whose stamp is this far from where the previous one ended starts a new time base."""
+
+
+class StreamingVad(Protocol):
+    def process(self, block: np.ndarray) -> np.ndarray: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class HeardWindow:
+    samples: np.ndarray = field(repr=False)
+    """512 samples at 16 kHz, echo removed."""
+    probability: float
+    stamp_ns: int
+    """Capture time of the first sample."""
+    playing: bool
+    """The speaker was playing while this window was captured."""
+    rms_dbfs: float
+
+
+class AudioFrontEnd:
+    def __init__(
+        self,
+        vad: StreamingVad,
+        canceller: EchoCanceller | None = None,
+        timeline: PlaybackTimeline | None = None,
+        gate: ResidualGate | None = None,
+        playing_floor_dbfs: float = -55.0,
+    ) -> None:
+        self.vad = vad
+        self.canceller = canceller if timeline is not None else None
+        self.timeline = timeline
+        self.gate = gate if self.canceller is not None else None
+        self._floor = playing_floor_dbfs
+        self.reset()
+
+    def reset(self) -> None:
+        self.vad.reset()
+        self._raw = np.zeros(0, np.float32)
+        self._raw_ns = 0
+        self._clean = np.zeros(0, np.float32)
+        self._gated = np.zeros(0, np.float32)
+        self._clean_ns = 0
+        self._flags = np.zeros(0, bool)
+        self._dc: float | None = None
+
+    def feed(self, block: AudioBlock) -> list[HeardWindow]:
+        samples = _sanitize(block.samples)
+        if not samples.size:
+            return []
+        expected = self._raw_ns + int(len(self._raw) * NS_PER_SAMPLE)
+        if abs(block.captured_ns - expected) > RESYNC_NS:  # the first block, or a gap
+            self._raw, self._raw_ns = np.zeros(0, np.float32), block.captured_ns
+            self._clean, self._flags = np.zeros(0, np.float32), np.zeros(0, bool)
+            self._gated = np.zeros(0, np.float32)
+        # a DC offset follows the block means with a 0.25 s time constant
+        weight = 1.0 if self._dc is None else 1.0 - np.exp(-len(samples) / (0.25 * SAMPLE_RATE))
+        self._dc = float(samples.mean()) * weight + (self._dc or 0.0) * (1.0 - weight)
+        self._raw = np.concatenate([self._raw, samples - np.float32(self._dc)])
+        usable = len(self._raw) - len(self._raw) % FRAME
+        if not usable:
+            return []
+        chunk, start_ns = self._raw[:usable], self._raw_ns
+        self._raw = self._raw[usable:]
+        self._raw_ns = start_ns + int(usable * NS_PER_SAMPLE)
+        cleaned, gated = self._cancel(chunk, start_ns)
+        return self._windows(cleaned, gated, start_ns)
+
+    def _cancel(self, chunk: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cancelled, cancelled and gated)."""
+        if self.timeline is None:
+            self._flags = np.concatenate([self._flags, np.zeros(len(chunk), bool)])
+            return chunk, chunk
+        reference = self.timeline.read(start_ns, len(chunk))
+        playing = [
+            _dbfs(reference[i : i + FRAME]) > self._floor for i in range(0, len(chunk), FRAME)
+        ]
+        self._flags = np.concatenate([self._flags, np.repeat(np.array(playing, bool), FRAME)])
+        if self.canceller is None:
+            return chunk, chunk
+        cleaned = self.canceller.process(chunk, reference)
+        if self.gate is None:
+            return cleaned, cleaned
+        return cleaned, self.gate.process(chunk, cleaned, reference)
+
+    def _windows(self, cleaned: np.ndarray, gated: np.ndarray, start_ns: int) -> list[HeardWindow]:
+        if not self._clean.size:
+            self._clean_ns = start_ns
+        self._clean = np.concatenate([self._clean, cleaned])
+        self._gated = np.concatenate([self._gated, gated])
+        out = []
+        while len(self._clean) >= WINDOW:
+            window, self._clean = self._clean[:WINDOW], self._clean[WINDOW:]
+            heard, self._gated = self._gated[:WINDOW], self._gated[WINDOW:]
+            playing, self._flags = bool(self._flags[:WINDOW].any()), self._flags[WINDOW:]
+            probability = float(self.vad.process(heard)[-1])
+            out.append(HeardWindow(window, probability, self._clean_ns, playing, _dbfs(heard)))
+            self._clean_ns += int(WINDOW * NS_PER_SAMPLE)
+        return out
+
+
+def _sanitize(samples: np.ndarray) -> np.ndarray:
+    raw = np.asarray(samples)
+    if raw.dtype.kind in "iu":  # integer PCM handed over by mistake: scale it, don't clip it
+        low, high = int(np.iinfo(raw.dtype).min), int(np.iinfo(raw.dtype).max)
+        raw = (raw.astype(np.float64) - (high + low + 1) / 2) / ((high - low + 1) / 2)
+    x = np.asarray(raw, dtype=np.float32).reshape(-1)
+    if not np.isfinite(x).all():
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+    return np.clip(x, -1.0, 1.0)
+
+
+def _dbfs(x: np.ndarray) -> float:
+    return 10 * float(np.log10(float(np.mean(np.square(x, dtype=np.float64))) + 1e-12))

@@ -1,0 +1,1 @@
+"""On-device vision: faces, product recognition, barcodes, change, redaction, the cloud frame."""

@@ -1,0 +1,338 @@
+"""`kiosk bench audio`: the audio stage's figures, printed beside their targets and returned as
+JSON. Every figure comes from the real models on committed or synthesised speech.
+
+- vad: Silero time per 32 ms window.
+- end_of_turn: the evaluation in `kiosk.bench.turn_eval` (the kiosk's policy, the plain 800 ms
+  silence rule and Pipecat's default on the same clips, in one run).
+- stt: faster-whisper time on 1-5 s utterances, and how long after the end of turn the
+  (speculative) transcript is ready.
+- tts: Piper's time to the first audio of the store's replies, cold and from the sentence cache.
+- echo: ERLE of the WebRTC canceller on simulated echo paths, and whether echo alone reaches
+  the VAD.
+- barge_in: live turns in real time through the full-duplex loop: a simulated shopper talks
+  over the kiosk's reply, heard through a simulated echo path; the time from the first sample
+  of the shopper's speech to the kiosk's speaker queue being cleared.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from edge.echo import GateOptions, ResidualGate, WebRtcEchoCanceller, erle_db
+from edge.endpoint import Endpointer
+from edge.eot import EndOfTurnOptions, SmartEndpoint
+from edge.playback import VirtualSpeaker
+from edge.room import EchoMic, EchoPath, EchoPathOptions, ScriptedShopper
+from edge.stt import WhisperStt
+from edge.turn_detect import SmartTurn
+from edge.vad import WINDOW, SileroVad
+from edge.wav import read_wav, resample
+from kiosk.agent.answers import local_reply
+from kiosk.agent.intent import Intent
+from kiosk.agent.router import RouteDecision
+from kiosk.bench import turn_eval
+from kiosk.bench.stats import summary_ms
+from kiosk.config import load_config
+from kiosk.conversation import ConversationLoop
+from kiosk.events import Event
+from kiosk.runtime import Runtime, build_runtime
+
+SPEECH = turn_eval.DATA / "speech"
+TARGETS = {
+    "vad_ms_per_window": 1.0,
+    "eot_p50_ms": 250,
+    "eot_p95_ms": 1000,
+    "false_cutoff_rate": 0.03,
+    "transcript_after_eot_ms": 150,
+    "tts_first_audio_ms": 120,
+    "barge_in_ms": 150,
+    "erle_db": 20,
+}
+
+
+class RealTurnModels:
+    """Silero, Smart Turn and faster-whisper, as the end-of-turn evaluation asks for them."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._vad = SileroVad(runtime.models.require_file("silero-vad"))
+        self._turn = SmartTurn(runtime.models.require_file("smart-turn-v3"))
+        self._stt = WhisperStt(runtime.models.require(runtime.config.stt.model))
+
+    def vad(self, audio: np.ndarray) -> np.ndarray:
+        return self._vad.probabilities(audio)
+
+    def turn(self, audio: np.ndarray) -> float:
+        return self._turn.probability(audio)
+
+    def text(self, audio: np.ndarray) -> str:
+        return self._stt.transcribe(audio).text
+
+
+def run_audio_bench(quick: bool = False) -> dict[str, Any]:
+    runtime = build_runtime(load_config(None, use_env=False), cloud_mode="off")
+    report: dict[str, Any] = {"quick": quick, "targets": TARGETS}
+    report["vad"] = bench_vad(runtime, repeats=2 if quick else 6)
+    report["end_of_turn"] = bench_end_of_turn(runtime, quick)
+    report["stt"] = bench_stt(runtime, repeats=1 if quick else 3)
+    report["stt"]["transcript_after_eot"] = report["end_of_turn"]["kiosk"]["transcript_after_eot"]
+    report["tts"] = bench_tts(runtime, quick)
+    report["echo"] = bench_echo(runtime)
+    report["barge_in"] = bench_barge_in(runtime, trials=2 if quick else 5)
+    print_report(report)
+    return report
+
+
+def bench_vad(runtime: Runtime, repeats: int) -> dict[str, Any]:
+    vad = SileroVad(runtime.models.require_file("silero-vad"))
+    audio = read_wav(SPEECH / "local_aa_batteries__piper_en-US-joe-medium_x100.wav")
+    windows = [audio[i : i + WINDOW] for i in range(0, len(audio) - WINDOW + 1, WINDOW)]
+    times = []
+    for _ in range(repeats):
+        vad.reset()
+        for window in windows:
+            start = time.perf_counter()
+            vad.process(window)
+            times.append((time.perf_counter() - start) * 1000)
+    return summary_ms(times)
+
+
+def bench_end_of_turn(runtime: Runtime, quick: bool) -> dict[str, Any]:
+    items = turn_eval.complete_items() + turn_eval.pause_items()
+    if quick:
+        items = items[::3]
+    cached = turn_eval.CachedModels(RealTurnModels(runtime))
+    measured = turn_eval.evaluate(items, cached, "measured")
+    policy_only = turn_eval.evaluate(items, cached, "none")
+    measured["policy_only"] = {
+        name: {k: v[k] for k in ("delay_p50_ms", "delay_p95_ms", "false_cutoff_rate")}
+        for name, v in policy_only.items()
+        if isinstance(v, dict) and "delay_p50_ms" in v
+    }
+    measured["items"] = {"n": len(items), "paused": sum(i.kind == "pause" for i in items)}
+    return measured
+
+
+def bench_stt(runtime: Runtime, repeats: int) -> dict[str, Any]:
+    stt = WhisperStt(runtime.models.require(runtime.config.stt.model))
+    speech = [read_wav(p) for p in sorted(SPEECH.glob("local_*.wav"))]
+    clips: dict[int, np.ndarray] = {}
+    joined = np.concatenate(speech)
+    for seconds in (1, 2, 3, 4, 5):
+        clips[seconds] = joined[int(0.3 * 16000) : int((0.3 + seconds) * 16000)]
+    stt.transcribe(clips[1])
+    by_length: dict[str, Any] = {}
+    for seconds, clip in clips.items():
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            stt.transcribe(clip)
+            times.append((time.perf_counter() - start) * 1000)
+        by_length[f"{seconds}s"] = summary_ms(times)
+    everything = [v["p50_ms"] for v in by_length.values()]
+    return {"by_length": by_length, "p50_ms": float(np.median(everything))}
+
+
+def bench_tts(runtime: Runtime, quick: bool) -> dict[str, Any]:
+    tts = runtime.engine.tts
+    store = runtime.catalog.store
+    products = list(store.products)[: 6 if quick else 20]
+    texts = [
+        local_reply(RouteDecision("local", "bench", Intent.LOCATE, product), store)
+        for product in products
+    ]
+    cold = []
+    for text in texts:
+        start = time.perf_counter()
+        for _ in tts.stream(text):
+            cold.append((time.perf_counter() - start) * 1000)
+            break
+    from kiosk.agent.speech_cache import SentenceCache
+
+    cache = SentenceCache(tts)
+    for text in texts:
+        for _ in cache.stream(text):
+            pass
+    warm = []
+    for text in texts:
+        start = time.perf_counter()
+        for _ in cache.stream(text):
+            warm.append((time.perf_counter() - start) * 1000)
+            break
+    return {"first_audio": summary_ms(cold), "first_audio_cached": summary_ms(warm)}
+
+
+def bench_echo(runtime: Runtime) -> dict[str, Any]:
+    tts = runtime.engine.tts
+    text = (
+        "The Duracell AA batteries are in aisle 5, left side. They're 9.99. "
+        "Is there anything else I can help you find today?"
+    )
+    voice = np.concatenate([c.samples for c in tts.stream(text)]).astype(np.float32) / 32768
+    far = resample(voice, tts.sample_rate, 16000) * 0.8
+    far = far[: len(far) - len(far) % 160]
+    vad = SileroVad(runtime.models.require_file("silero-vad"))
+    paths = {
+        "room": EchoPathOptions(),
+        "loud_reverberant": EchoPathOptions(delay_ms=120, gain_db=0.0, rt60_s=0.5),
+    }
+    out: dict[str, Any] = {}
+    for name, options in paths.items():
+        noise = np.random.default_rng(0).standard_normal(len(far)).astype(np.float32) * 3e-4
+        mic = EchoPath(options).apply(far) + noise
+        cleaned = WebRtcEchoCanceller().process(mic, far)
+        gated = ResidualGate(GateOptions()).process(mic, cleaned, far)
+        settled = slice(16000, len(far))  # after the first second the canceller has converged
+        probs = vad.probabilities(gated)
+        vad.reset()
+        out[name] = {
+            "path": {"delay_ms": options.delay_ms, "gain_db": options.gain_db},
+            "rt60_s": options.rt60_s,
+            "erle_db": round(erle_db(mic[settled], cleaned[settled]), 1),
+            "erle_with_gate_db": round(erle_db(mic[settled], gated[settled]), 1),
+            "erle_whole_clip_db": round(erle_db(mic, cleaned), 1),
+            "vad_windows_over_0_5": int((probs > 0.5).sum()),
+            "windows": len(probs),
+        }
+    return out
+
+
+def bench_barge_in(runtime: Runtime, trials: int) -> dict[str, Any]:
+    questions = [
+        (
+            "local_aa_batteries__piper_en-US-joe-medium_x100.wav",
+            "local_duct_tape__espeak-ng_en-us-m3_170wpm.wav",
+        ),
+        (
+            "local_whole_milk__piper_en-US-joe-medium_x110.wav",
+            "local_bananas__espeak-ng_en-us-m3_160wpm.wav",
+        ),
+        (
+            "local_double_a_batteries__piper_en-US-joe-medium_x090.wav",
+            "local_ibuprofen__espeak-ng_en-us_160wpm.wav",
+        ),
+    ]
+    reactions: list[float] = []
+    heard: list[float] = []
+    rows = []
+    for trial in range(trials):
+        first, second = questions[trial % len(questions)]
+        row = barge_in_trial(runtime, read_wav(SPEECH / first), read_wav(SPEECH / second), trial)
+        rows.append(row)
+        if row["reaction_ms"] is not None:
+            reactions.append(row["reaction_ms"])
+        if row["heard_after_ms"] is not None:
+            heard.append(row["heard_after_ms"])
+    return {
+        "reaction": summary_ms(reactions),
+        "heard_in_audio": summary_ms(heard),
+        "trials": rows,
+    }
+
+
+def barge_in_trial(
+    runtime: Runtime, first: np.ndarray, second: np.ndarray, seed: int
+) -> dict[str, Any]:
+    """One live exchange: ask, talk over the answer 1 s into it, get the second answer."""
+    speaker = VirtualSpeaker()
+    holder: dict[str, ScriptedShopper] = {}
+
+    def answering_since(t_ns: int) -> bool:
+        shopper = holder["mic"]
+        last = shopper.onsets_ns[-1] if shopper.onsets_ns else 0
+        return any(last < h.started_ns <= t_ns for h in list(speaker.handles))
+
+    shopper = ScriptedShopper([first, second * 0.8], answering_since, seed=seed)
+    holder["mic"] = shopper
+    mic = EchoMic(shopper, speaker.timeline, EchoPath())
+    events: list[Event] = []
+    loop = ConversationLoop(
+        runtime.engine,
+        SileroVad(runtime.models.require_file("silero-vad")),
+        _endpointer(),
+        mic,
+        speaker,
+        events.append,
+        max_turns=2,
+        turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
+        echo=WebRtcEchoCanceller(),
+        gate=ResidualGate(),
+    )
+    runner = threading.Thread(target=loop.run, args=(threading.Event(),), daemon=True)
+    runner.start()
+    runner.join(timeout=90)
+    speaker.close()
+    onset = shopper.onsets_ns[1] if len(shopper.onsets_ns) > 1 else 0
+    cleared = [t for t in speaker.cleared_ns if onset and t >= onset]
+    reaction = (cleared[0] - onset) / 1e6 + speaker.output_latency_s * 1000 if cleared else None
+    heard = [t for t in loop.stats.barge_in_heard_ns if onset and t >= onset]
+    return {
+        "reaction_ms": round(reaction, 1) if reaction is not None else None,
+        "heard_after_ms": round((heard[0] - onset) / 1e6, 1) if heard else None,
+        "max_processing_lag_ms": round(loop.stats.max_lag_ms, 1),
+        "loop_ms": loop.stats.barge_in_ms,
+        "barge_ins": loop.stats.barge_ins,
+        "turns": [r.transcript for r in loop.results],
+        "echo_dropped": loop.stats.echo_utterances_dropped,
+    }
+
+
+def _endpointer() -> Endpointer:
+    return SmartEndpoint(EndOfTurnOptions())
+
+
+def print_report(report: dict[str, Any]) -> None:
+    t = TARGETS
+    vad = report["vad"]
+    print(
+        f"audio: VAD per 32 ms window p50 {vad['p50_ms']:.3f} ms, p95 {vad['p95_ms']:.3f} ms "
+        f"(target < {t['vad_ms_per_window']})"
+    )
+    eot = report["end_of_turn"]
+    for name in ("kiosk", "pipecat_default", "silence_800ms"):
+        r = eot[name]
+        only = eot["policy_only"][name]
+        print(
+            f"audio: end of turn [{name}] delay p50 {r['delay_p50_ms']:.0f} ms, p95 "
+            f"{r['delay_p95_ms']:.0f} ms, false cut-offs {r['false_cutoffs']}/{r['pause_items']} "
+            f"({r['false_cutoff_rate']:.0%}); policy alone p50 {only['delay_p50_ms']:.0f} ms, "
+            f"p95 {only['delay_p95_ms']:.0f} ms"
+        )
+    print(
+        f"audio:   (targets p50 <= {t['eot_p50_ms']} ms, p95 <= {t['eot_p95_ms']} ms, "
+        f"<= {t['false_cutoff_rate']:.0%} cut-offs; model times {json.dumps(eot['model_ms'])})"
+    )
+    stt = report["stt"]
+    lengths = ", ".join(f"{k} {v['p50_ms']:.0f}" for k, v in stt["by_length"].items())
+    after = stt["transcript_after_eot"] or {"p50_ms": float("nan"), "p95_ms": float("nan")}
+    print(
+        f"audio: STT p50 ms by utterance length: {lengths}; transcript ready after end of turn "
+        f"p50 {after['p50_ms']:.0f} ms, p95 {after['p95_ms']:.0f} ms "
+        f"(target <= {t['transcript_after_eot_ms']})"
+    )
+    tts = report["tts"]
+    print(
+        f"audio: TTS first audio p50 {tts['first_audio']['p50_ms']:.0f} ms, p95 "
+        f"{tts['first_audio']['p95_ms']:.0f} ms; from the sentence cache p50 "
+        f"{tts['first_audio_cached']['p50_ms']:.2f} ms (target <= {t['tts_first_audio_ms']})"
+    )
+    for name, r in report["echo"].items():
+        print(
+            f"audio: ERLE [{name}] {r['erle_db']} dB ({r['erle_with_gate_db']} dB with the "
+            f"residual gate; VAD > 0.5 on {r['vad_windows_over_0_5']}/{r['windows']} windows of "
+            f"echo) (target >= {t['erle_db']})"
+        )
+    b = report["barge_in"]["reaction"]
+    heard = report["barge_in"]["heard_in_audio"]
+    print(
+        f"audio: barge-in confirmed {heard['p50_ms']} ms (p50) of audio after the shopper "
+        "started (the rest of the reaction is processing lag)"
+    )
+    print(
+        f"audio: barge-in, speech onset to playback stopped: p50 {b['p50_ms']} ms, p95 "
+        f"{b['p95_ms']} ms over {b['n']} trials (target <= {t['barge_in_ms']})"
+    )

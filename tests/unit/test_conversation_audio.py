@@ -1,0 +1,133 @@
+"""The live loop with hand-written fakes: lock step for a file read at full speed, and full
+duplex in real time with a barge-in (a few seconds of wall time, no timing asserted)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.audio_io import FileMic, RecordingSpeaker
+from edge.eot import SmartEndpoint
+from edge.playback import VirtualSpeaker
+from edge.tts import SpeechChunk
+from kiosk.agent.turn import TurnEngine
+from kiosk.conversation import ConversationLoop
+from kiosk.events import (
+    Event,
+    ReplyProgress,
+    ReplyStarted,
+    SpeechStarted,
+    StatusChanged,
+    TurnCompleted,
+)
+from kiosk.store.catalog import Catalog
+from kiosk.store.pack import load_store
+from tests.fakes import Conversation, LoudnessVad, ScriptedStt, ToneTts
+
+pytestmark = pytest.mark.unit
+
+
+class SureTurn:
+    """Smart Turn, scripted: every pause sounds like the end."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def probability(self, audio: np.ndarray) -> float:
+        self.asked += 1
+        return 0.9
+
+
+class SlowTone(ToneTts):
+    """Speaks 200 ms per word, so a reply lasts long enough to be talked over."""
+
+    def stream(self, text: str) -> Iterator[SpeechChunk]:
+        self.spoken.append(text)
+        for sentence in (s for s in text.split(". ") if s):
+            n = int(self.sample_rate * 0.2 * len(sentence.split()))
+            wave = (np.sin(np.arange(n) * 0.1) * 3000).astype(np.int16)
+            yield SpeechChunk(wave, self.sample_rate, sentence)
+
+
+def _engine(store: Path, stt: ScriptedStt, tts: ToneTts) -> TurnEngine:
+    return TurnEngine(Catalog(load_store(store)), LoudnessVad(), stt, tts, bias_stt=False)
+
+
+def test_lock_step_answers_each_question_once(mini_store_dir: Path) -> None:
+    talk = Conversation(6).add_user_speech(0.5, 1.5).add_user_speech(3.0, 4.0)
+    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
+    speaker = RecordingSpeaker()
+    events: list[Event] = []
+    loop = ConversationLoop(
+        _engine(mini_store_dir, stt, ToneTts()),
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=False),
+        speaker,
+        events.append,
+        turn_model=SureTurn(),
+    )
+    assert not loop.full_duplex
+    results = loop.run(threading.Event())
+    assert [r.shelf.id if r.shelf else None for r in results] == ["A5-L", "H2-R"]
+    assert len(stt.heard) == 2  # the speculative transcript was the turn's transcript
+    assert loop.stt.hits == 2
+    assert len(speaker.played) == 2
+    assert sum(isinstance(e, SpeechStarted) for e in events) == 2
+    assert [e.state for e in events if isinstance(e, StatusChanged)][-1] == "stopped"
+    assert sum(isinstance(e, TurnCompleted) for e in events) == 2
+
+
+def test_talking_over_the_reply_stops_it_and_starts_the_next_turn(mini_store_dir: Path) -> None:
+    talk = Conversation(7).add_user_speech(0.3, 1.0).add_user_speech(2.2, 2.8)
+    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
+    speaker = VirtualSpeaker()
+    events: list[Event] = []
+    loop = ConversationLoop(
+        _engine(mini_store_dir, stt, SlowTone()),
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=True),
+        speaker,
+        events.append,
+        turn_model=SureTurn(),
+    )
+    assert loop.full_duplex
+    try:
+        results = loop.run(threading.Event())
+    finally:
+        speaker.close()
+    assert [r.shelf.id if r.shelf else None for r in results] == ["A5-L", "H2-R"]
+    assert loop.stats.barge_ins == 1
+    first, *rest = speaker.handles
+    assert first.started_ns and any(h.cut for h in [first, *rest])  # the first reply was cut
+    assert speaker.cleared_ns  # its queue dropped at once
+    done = [e for e in events if isinstance(e, ReplyProgress) and e.done]
+    assert [e.interrupted for e in done] == [True, False]
+    assert done[0].played_s < done[0].total_s
+    completed = [e for e in events if isinstance(e, TurnCompleted)]
+    assert [c.interrupted for c in completed] == [True, False]
+    assert all(c.latency_ms is not None and c.latency_ms > 0 for c in completed)
+    replies = [e for e in events if isinstance(e, ReplyStarted)]
+    assert [r.shelf_id for r in replies] == ["A5-L", "H2-R"]
+    assert sum(isinstance(e, SpeechStarted) for e in events) == 2  # the question, the barge-in
+
+
+def test_device_losses_wait_for_the_loops_sink_then_flow_straight_through() -> None:
+    from kiosk.audio_setup import DeviceRelay
+    from kiosk.events import DeviceStatus
+
+    relay = DeviceRelay()
+    lost = relay.callback("microphone")
+    lost(False, "input device 'USB' stopped")
+    seen: list[Event] = []
+    relay.attach(seen.append)
+    relay.callback("speaker")(True, "speaker 'USB' is back")
+    assert seen == [
+        DeviceStatus("microphone", ok=False, detail="input device 'USB' stopped"),
+        DeviceStatus("speaker", ok=True, detail="speaker 'USB' is back"),
+    ]
