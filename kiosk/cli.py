@@ -171,9 +171,19 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import logging
+    import os
+
     from kiosk.app import run_kiosk
 
-    return run_kiosk(args)
+    code = run_kiosk(args)
+    # Native thread pools (onnxruntime, CTranslate2) owned by daemon threads can still be
+    # winding down; interpreter teardown then aborts the process ("terminate called without an
+    # active exception"). Everything is closed and flushed by now, so leave without it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _config_check(args: argparse.Namespace) -> int:
