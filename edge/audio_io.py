@@ -127,6 +127,33 @@ def open_stream(
     raise AudioDeviceError(f"{kind} device {info['name']!r} would not open: {problems[0]}")
 
 
+class SampleClock:
+    """Device times from the sample count, anchored to the earliest observation.
+
+    Callbacks arrive late and in bursts (PulseAudio delivers 100 ms at once), but samples are
+    captured and played at a steady rate: the time of sample k is anchor + k / rate. Each
+    observation is a bound that is never early (a block cannot have been captured after its
+    callback saw it), so the anchor moves back whenever an observation is earlier than the
+    clock, and jumps forward only when the clock has fallen `resync_ms` behind (samples lost).
+    """
+
+    def __init__(self, rate: int, resync_ms: float = 200.0) -> None:
+        self.rate = rate
+        self._resync_ns = int(resync_ms * 1e6)
+        self._anchor: int | None = None
+        self._count = 0
+
+    def stamp(self, observed_ns: int, frames: int) -> int:
+        """The time of the first of `frames` new samples; `observed_ns` is a late estimate."""
+        offset = int(self._count * 1e9 / self.rate)
+        predicted = observed_ns if self._anchor is None else self._anchor + offset
+        if observed_ns < predicted or observed_ns - predicted > self._resync_ns:
+            predicted = observed_ns
+        self._anchor = predicted - offset
+        self._count += frames
+        return predicted
+
+
 class SoundDeviceMic:
     """A PortAudio input at the device's native rate, resampled to 16 kHz mono float32."""
 
@@ -156,6 +183,7 @@ class SoundDeviceMic:
             callback=self._callback,
         )
         self._block = int(self.native_rate * block_ms / 1000)
+        self._clock = SampleClock(self.native_rate)
         self._resampler = soxr.ResampleStream(self.native_rate, RATE, 1, dtype="float32")
         self._closed = False
         try:
@@ -164,16 +192,14 @@ class SoundDeviceMic:
             raise AudioDeviceError(f"input device {self.name!r} would not start: {exc}") from exc
 
     def _callback(self, data: np.ndarray, frames: int, when: Any, status: Any) -> None:
-        # PortAudio's thread: copy and stamp only. The ADC time of the first sample is the
-        # callback's time minus how long ago PortAudio says the buffer was captured.
+        # PortAudio's thread: copy and stamp only. The first sample was captured no later than
+        # the buffer's length before now; the sample clock smooths out the callbacks' jitter.
         now = time.monotonic_ns()
-        ago = float(when.currentTime - when.inputBufferAdcTime) if when.inputBufferAdcTime else 0.0
-        if not 0.0 <= ago < 1.0:
-            ago = frames / self.native_rate
+        stamp = self._clock.stamp(now - int(frames / self.native_rate * 1e9), frames)
         if status:
             self.overruns += 1
         with self._ready:
-            self._ring.append((data.copy(), now - int(ago * 1e9)))
+            self._ring.append((data.copy(), stamp))
             self._ready.notify()
 
     def blocks(self) -> Iterator[AudioBlock]:
@@ -364,6 +390,7 @@ __all__ = [
     "Microphone",
     "RecordingSpeaker",
     "ResilientMic",
+    "SampleClock",
     "SoundDeviceMic",
     "Speaker",
     "StatusCallback",

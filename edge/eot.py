@@ -120,7 +120,6 @@ class SmartEndpoint:
         self._pending.clear()
         self._turn_p: float | None = None
         self._text: bool | None = None
-        self._text_known = False
 
     def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]:
         check_window(window)
@@ -165,7 +164,7 @@ class SmartEndpoint:
         if probe[0] == "turn":
             self._turn_p = float(value)
         else:
-            self._text, self._text_known = transcript_continues(str(value)), True
+            self._text = transcript_continues(str(value))
         return self._decide()
 
     def utterance_audio(self) -> np.ndarray:

@@ -25,7 +25,13 @@ from typing import Any, Protocol
 import numpy as np
 import soxr
 
-from edge.audio_io import AudioDeviceError, StatusCallback, open_stream, resolve_device
+from edge.audio_io import (
+    AudioDeviceError,
+    SampleClock,
+    StatusCallback,
+    open_stream,
+    resolve_device,
+)
 from edge.echo import PlaybackTimeline
 from edge.wav import write_wav
 
@@ -147,13 +153,13 @@ class StreamingSpeaker(Protocol):
 
 
 class SoundDeviceSpeaker:
-    """A PortAudio output at the device's native rate, fed 10 ms at a time from a queue."""
+    """A PortAudio output at the device's native rate, fed 20 ms at a time from a queue."""
 
     def __init__(
         self,
         device: str | int | None = None,
         timeline: PlaybackTimeline | None = None,
-        block_ms: int = 10,
+        block_ms: int = 20,
     ) -> None:
         import sounddevice as sd
 
@@ -175,6 +181,7 @@ class SoundDeviceSpeaker:
         )
         self._queue = PlayQueue(self.rate)
         self.output_latency_s = float(self._stream.latency)
+        self._clock = SampleClock(self.rate)
         try:
             self._stream.start()
         except Exception as exc:
@@ -185,9 +192,10 @@ class SoundDeviceSpeaker:
         if self._queue is None:
             outdata.fill(0)
             return
-        now = time.monotonic_ns()
-        ahead = float(when.outputBufferDacTime - when.currentTime) if when.currentTime else 0.0
-        dac_ns = now + int(ahead * 1e9) if 0.0 <= ahead < 1.0 else now
+        # The buffer plays once what the device already holds has played: about the stream's
+        # latency from now; the sample clock smooths out the callbacks' jitter.
+        observed = time.monotonic_ns() + int(self.output_latency_s * 1e9)
+        dac_ns = self._clock.stamp(observed, frames)
         out, ref = self._queue.pull(frames, dac_ns)
         outdata[:] = out[:, None]
         if len(ref):

@@ -138,6 +138,12 @@ class ConversationLoop:
         self._probes: dict[str, Future[Any]] = {}
 
     @property
+    def replying(self) -> bool:
+        """A reply is playing: its first audio has reached the speaker."""
+        turn = self._turn
+        return turn is not None and any(h.started_ns for h in list(turn.handles))
+
+    @property
     def full_duplex(self) -> bool:
         streaming = hasattr(self.speaker, "timeline") and hasattr(self.speaker, "pending_s")
         return streaming and bool(getattr(self.mic, "realtime", True))

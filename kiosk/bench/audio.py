@@ -12,11 +12,15 @@ JSON. Every figure comes from the real models on committed or synthesised speech
 - barge_in: live turns in real time through the full-duplex loop: a simulated shopper talks
   over the kiosk's reply, heard through a simulated echo path; the time from the first sample
   of the shopper's speech to the kiosk's speaker queue being cleared.
+- device_path: the same exchange through real sound devices: a private PulseAudio daemon's
+  null sinks stand in for the sound card (sounddevice's `pulse` device), and a loopback module
+  with 60 ms latency carries the kiosk's voice back into its microphone.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from typing import Any
@@ -83,6 +87,7 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report["tts"] = bench_tts(runtime, quick)
     report["echo"] = bench_echo(runtime)
     report["barge_in"] = bench_barge_in(runtime, trials=2 if quick else 5)
+    report["device_path"] = bench_device_path(runtime)
     print_report(report)
     return report
 
@@ -281,6 +286,95 @@ def barge_in_trial(
     }
 
 
+def bench_device_path(runtime: Runtime) -> dict[str, Any]:
+    """One ask-and-interrupt exchange through PulseAudio null sinks and the real PortAudio
+    streams, with the kiosk's voice looped back into its microphone."""
+    from edge.audio_io import SoundDeviceMic
+    from edge.playback import SoundDeviceSpeaker
+    from kiosk.bench.pulse import PulseUnavailable, load_loopback, null_sinks
+
+    saved = {k: os.environ.get(k) for k in ("PULSE_SERVER", "PULSE_SOURCE", "PULSE_SINK")}
+    try:
+        with null_sinks("shopper", "kiosk_out") as env:
+            os.environ.update(env)
+            load_loopback(env, "kiosk_out.monitor", "shopper", latency_ms=60)
+            os.environ["PULSE_SOURCE"] = "shopper.monitor"  # read when a stream opens
+            mic = SoundDeviceMic("pulse")
+            os.environ["PULSE_SINK"] = "kiosk_out"
+            speaker = SoundDeviceSpeaker("pulse")
+            os.environ["PULSE_SINK"] = "shopper"
+            shopper = SoundDeviceSpeaker("pulse")
+            try:
+                return _device_exchange(runtime, mic, speaker, shopper)
+            finally:
+                for device in (shopper, speaker, mic):
+                    device.close()
+    except PulseUnavailable as exc:
+        return {"skipped": str(exc)}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _device_exchange(runtime: Runtime, mic: Any, speaker: Any, shopper: Any) -> dict[str, Any]:
+    first = read_wav(SPEECH / "local_aa_batteries__piper_en-US-joe-medium_x100.wav")
+    second = read_wav(SPEECH / "local_duct_tape__espeak-ng_en-us-m3_170wpm.wav")
+    loop = ConversationLoop(
+        runtime.engine,
+        SileroVad(runtime.models.require_file("silero-vad")),
+        _endpointer(),
+        mic,
+        speaker,
+        lambda event: None,
+        max_turns=2,
+        turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
+        echo=WebRtcEchoCanceller(),
+        gate=ResidualGate(),
+    )
+    stop = threading.Event()
+    onset: list[int] = []
+
+    def shopper_speaks() -> None:
+        time.sleep(1.0)
+        shopper.play(first, 16000)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not stop.is_set():
+            if loop.replying:
+                break
+            time.sleep(0.02)
+        time.sleep(1.0)  # then talk over the answer
+        handle = shopper.play(second, 16000)
+        while not handle.started_ns and not stop.is_set():
+            time.sleep(0.005)
+        loud = int(np.argmax(np.abs(second) > 0.01))
+        onset.append(handle.started_ns + int(loud / 16000 * 1e9))
+
+    script = threading.Thread(target=shopper_speaks, daemon=True)
+    script.start()
+    timer = threading.Timer(90, stop.set)
+    timer.start()
+    try:
+        loop.run(stop)
+    finally:
+        stop.set()
+        timer.cancel()
+    heard = [t for t in loop.stats.barge_in_heard_ns if onset and t >= onset[0]]
+    return {
+        "turns": [r.transcript for r in loop.results],
+        "shelves": [r.shelf.id if r.shelf else None for r in loop.results],
+        "barge_ins": loop.stats.barge_ins,
+        "heard_after_shopper_played_ms": round((heard[0] - onset[0]) / 1e6, 1) if heard else None,
+        "note": "measured from the shopper's own playback stamp: includes PulseAudio's path "
+        "from the shopper sink to the kiosk's microphone",
+        "speaker_output_latency_ms": round(speaker.output_latency_s * 1000, 1),
+        "echo_dropped": loop.stats.echo_utterances_dropped,
+        "max_processing_lag_ms": round(loop.stats.max_lag_ms, 1),
+    }
+
+
 def _endpointer() -> Endpointer:
     return SmartEndpoint(EndOfTurnOptions())
 
@@ -325,6 +419,15 @@ def print_report(report: dict[str, Any]) -> None:
             f"audio: ERLE [{name}] {r['erle_db']} dB ({r['erle_with_gate_db']} dB with the "
             f"residual gate; VAD > 0.5 on {r['vad_windows_over_0_5']}/{r['windows']} windows of "
             f"echo) (target >= {t['erle_db']})"
+        )
+    device = report["device_path"]
+    if "skipped" in device:
+        print(f"audio: device path skipped: {device['skipped']}")
+    else:
+        print(
+            f"audio: device path (PulseAudio null sinks, 60 ms echo loop): answered "
+            f"{device['shelves']}, {device['barge_ins']} barge-in(s), heard "
+            f"{device['heard_after_shopper_played_ms']} ms after the shopper's audio was played"
         )
     b = report["barge_in"]["reaction"]
     heard = report["barge_in"]["heard_in_audio"]

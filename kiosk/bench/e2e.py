@@ -66,6 +66,8 @@ class E2eOptions:
     cold_start: bool = True
     sim_scripted: bool = True
     """The simulator hears the question asked instead of running Whisper (see TimedBrain)."""
+    sim_pace: float = 0.0
+    """Reply audio pacing: 0 as fast as it is made, 1 streamed in real time."""
     out_dir: Path | None = None
     """Where the JSON, Markdown and plots go (default: next to --json, else the work folder)."""
     keep_work: bool = bool(os.environ.get("KIOSK_BENCH_KEEP"))
@@ -118,7 +120,10 @@ def _run(opts: E2eOptions, work: Path) -> dict[str, Any]:
     )
     catalog = Catalog(store)
     texts = {q.id: q.text for q in plan.questions}
-    sim = start_sim(config, models, opts.ttfb_ms, catalog, list(texts.values()), opts.sim_scripted)
+    questions = list(texts.values())
+    sim = start_sim(
+        config, models, opts.ttfb_ms, catalog, questions, opts.sim_scripted, opts.sim_pace
+    )
     server = sim.server
     assert isinstance(server, LoggedSimServer)
     brain = server.timed_brain
@@ -136,6 +141,8 @@ def _run(opts: E2eOptions, work: Path) -> dict[str, Any]:
             "questions": len(plan.questions),
             "kinds": _kinds(plan),
             "ttfb_ms": opts.ttfb_ms,
+            "sim_pace": opts.sim_pace,
+            "sim_scripted": opts.sim_scripted,
             "speaker_speed": plan.speaker_speed,
             "output_latency_ms": plan.output_latency_ms,
             "answer_timeout_s": plan.answer_timeout_s,

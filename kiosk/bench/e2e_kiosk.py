@@ -323,4 +323,10 @@ def run(plan_path: Path, camera_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(Path(sys.argv[1]), Path(sys.argv[2])))
+    code = run(Path(sys.argv[1]), Path(sys.argv[2]))
+    # As `kiosk run` does: native thread pools can abort interpreter teardown, and everything
+    # is closed and printed by now.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -165,15 +165,17 @@ def start_sim(
     catalog: Catalog,
     questions: list[str],
     scripted: bool = True,
+    pace: float = 0.0,
 ) -> SimThread:
-    """The simulator with Piper (and Whisper unless `scripted`), its replies rehearsed."""
+    """The simulator with Piper (and Whisper unless `scripted`), its replies rehearsed.
+    `pace` 0 sends reply audio as fast as it is made, 1 in real time."""
     stt = WhisperStt(models.require(config.stt.model), config.stt.options())
     tts = PiperTts(models.require_file(config.tts.voice), config.tts.options())
     brain = TimedBrain(stt, tts, scripted)
     brain.rehearse(catalog, questions)
     if not scripted:
         brain.hear(np.zeros(16000, dtype=np.float32))  # load the model before the first turn
-    options = SimOptions(ttfb_ms=ttfb_ms, record_messages=False)
+    options = SimOptions(ttfb_ms=ttfb_ms, pace=pace, record_messages=False)
     server = LoggedSimServer(brain, options, vad_model_factory(models.require_file("silero-vad")))
     return SimThread(server)
 

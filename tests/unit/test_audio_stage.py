@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from edge.audio_io import AudioBlock, AudioDeviceError, FileMic, ResilientMic
+from edge.audio_io import AudioBlock, AudioDeviceError, FileMic, ResilientMic, SampleClock
 from edge.echo import FRAME, PlaybackTimeline, ResidualGate, erle_db
 from edge.listen import AudioFrontEnd
 from edge.playback import PlayQueue, ResilientSpeaker
@@ -158,6 +158,17 @@ def test_a_missing_speaker_drops_replies_reports_once_and_comes_back() -> None:
 
 
 # --- microphones --------------------------------------------------------------------------
+def test_the_sample_clock_ignores_late_bursty_callbacks_and_follows_lost_samples() -> None:
+    clock = SampleClock(rate=1000)  # 1 ms per sample
+    late = [0, 30, 5, 80, 10, 0, 45]  # each callback sees its block this late (ms)
+    stamps = [clock.stamp((k * 100 + d) * 1_000_000, 100) for k, d in enumerate(late)]
+    assert stamps == [k * 100 * 1_000_000 for k in range(7)]  # steady: 100 ms a block
+    clock2 = SampleClock(rate=1000)
+    clock2.stamp(50_000_000, 100)  # first seen late...
+    assert clock2.stamp(100_000_000, 100) == 100_000_000  # ...an earlier sighting wins
+    assert clock2.stamp(900_000_000, 100) == 900_000_000  # 700 ms of samples lost: resync
+
+
 def test_a_resilient_mic_reopens_after_unplugging_and_reports_it() -> None:
     plan = ["ok", "fail", "fail", "ok"]
     reports: list[bool] = []
