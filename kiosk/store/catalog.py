@@ -19,6 +19,7 @@ from kiosk.store.pack import Product, StorePack
 from kiosk.store.text import content_words, skeleton, words
 
 _CANDIDATES = 60
+_COMMON = 400
 _GOOD_ENOUGH = 0.8
 _FUZZY_ONLY = 0.85
 _MIN_SCORE = 0.2
@@ -59,6 +60,7 @@ class Catalog:
                     seen.add(tokens)
                     self._phrases.append(_Phrase(index, text, tokens))
         frequency = Counter(t for p in self._phrases for t in set(p.tokens))
+        self._frequency = frequency
         total = max(len(self._phrases), 1)
         self._idf = {t: math.log(1 + total / n) for t, n in frequency.items()}
         self._unknown_idf = math.log(1 + total)
@@ -114,13 +116,29 @@ class Catalog:
         return [t for t in names if len(t) > 3 and not t.isdigit()][:limit]
 
     def _candidates(self, tokens: list[str]) -> list[int]:
+        """Phrases sharing a distinctive word (or its sound) with the query. Words on more than
+        `_COMMON` phrases only retrieve when nothing rarer was heard: ranking thousands of rows
+        is what makes a query slow, and the scorer still weighs every word."""
+        unique = list(dict.fromkeys(tokens))
+        known = sorted((t for t in unique if t in self._frequency), key=self._frequency.__getitem__)
+        rare = [t for t in known if self._frequency[t] <= _COMMON]
         terms = []
-        for token in dict.fromkeys(tokens):
+        if not rare and known:  # only common words: phrases holding all of them
+            quoted_known = (t.replace('"', "") for t in known)
+            terms.append("(" + " AND ".join(f'words:"{t}"' for t in quoted_known) + ")")
+        for token in unique:
             quoted = token.replace('"', "")
-            terms.append(f'words:"{quoted}"' + ("*" if len(quoted) >= 3 else ""))
+            if token in self._frequency:
+                if token in rare:
+                    terms.append(f'words:"{quoted}"')
+                continue
+            if len(quoted) >= 3:
+                terms.append(f'words:"{quoted}"*')
             sound = skeleton(token)
             if len(sound) >= 2:
                 terms.append(f'sounds:"{sound}"')
+        if not terms:
+            return []
         sql = "SELECT rowid FROM phrase WHERE phrase MATCH ? ORDER BY rank LIMIT ?"
         return [int(r[0]) for r in self._db.execute(sql, (" OR ".join(terms), _CANDIDATES))]
 
@@ -129,7 +147,7 @@ class Catalog:
         triples = {
             token[i : i + 3]
             for token in tokens
-            if len(token) >= 5 and not token.isdigit()
+            if len(token) >= 5 and not token.isdigit() and token not in self._frequency
             for i in range(len(token) - 2)
         }
         if not triples:
