@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = WINDOW / 16000
 TAIL_S = 3.0
+KEEP_RESULTS = 32
+"""Finished turns kept in `results` when the loop runs on (no `max_turns`): a kiosk that
+runs for months must not keep every reply's audio."""
 MAX_BACKLOG = 320
 """Mic blocks (about 10 s) waiting for the front end before the oldest are dropped."""
 
@@ -125,6 +128,7 @@ class ConversationLoop:
         self.front = AudioFrontEnd(self.vad, self.echo, timeline, self.gate)
         self.stats = LoopStats()
         self.results: list[TurnResult] = []
+        self.turns_done = 0
         self._turn: _Turn | None = None
         self._barge_run: list[int] = []
         self._speech_from_playback = False
@@ -491,11 +495,14 @@ class ConversationLoop:
         than real time has no such clock: the engine's processing time stands in."""
         ended = turn.utterance.end_ns
         latency = (first_audio_ns - ended) / 1e6 if first_audio_ns and ended else None
+        self.turns_done += 1
         self.results.append(result)
+        if not self.max_turns and len(self.results) > KEEP_RESULTS:
+            del self.results[0]
         self.emit(result.completed(latency if latency and latency > 0 else None, interrupted))
 
     def _done(self) -> bool:
-        return bool(self.max_turns) and len(self.results) >= self.max_turns
+        return bool(self.max_turns) and self.turns_done >= self.max_turns
 
     def _level(self, window: HeardWindow) -> None:
         self._windows_seen += 1
