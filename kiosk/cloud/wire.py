@@ -66,6 +66,8 @@ def b64encode(data: bytes) -> str:
 
 
 def pcm_rate(mime_type: str, default: int = INPUT_RATE) -> int:
-    """The rate in 'audio/pcm;rate=16000'; `default` when the type names none."""
-    match = re.search(r"rate=(\d+)", mime_type or "")
-    return int(match.group(1)) if match else default
+    """The rate in 'audio/pcm;rate=16000'; `default` when the type names none, or a rate no
+    audio is sent at (0, or absurdly high): a speaker must never be handed rate 0."""
+    match = re.search(r"rate=(\d{1,7})\b", mime_type or "")
+    rate = int(match.group(1)) if match else default
+    return rate if 4000 <= rate <= 192000 else default

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import trustme
 from google.genai import types
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 from websockets.asyncio.server import ServerConnection, serve
@@ -87,6 +87,8 @@ server_messages = st.one_of(
     st.dictionaries(text, st.one_of(text, numbers), max_size=3),
 )
 TURN_COMPLETE = {"serverContent": {"turnComplete": True}}
+RATE_ZERO = {"mimeType": "audio/pcm;rate=0", "data": "AA=="}
+"""Found by this test: a rate of 0 reached the speaker."""
 GOOD_AUDIO = {
     "serverContent": {
         "modelTurn": {
@@ -281,6 +283,7 @@ class CountingSink:
     deadline=None, max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(server_messages, min_size=1, max_size=8))
+@example([{"serverContent": {"modelTurn": {"parts": [{"inlineData": RATE_ZERO}]}}}])
 def test_reply_assembly_takes_any_message_google_genai_accepts(
     catalog: Catalog, messages: list[dict[str, Any]]
 ) -> None:
