@@ -43,7 +43,8 @@ def hide_in_logs(secret: str) -> None:
 
 
 def scrub(text: str) -> str:
-    for secret in list(_secrets):
+    # Longest first: a shorter secret inside a longer one must not leave the rest of it showing.
+    for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
 
