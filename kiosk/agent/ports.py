@@ -49,6 +49,9 @@ class CloudRequest:
     context: str = ""
     """A short summary of the visit so far, so the shopper never repeats themselves."""
     frame_jpeg: bytes | None = field(default=None, repr=False)
+    speech_ended_ns: int | None = None
+    """When the shopper stopped speaking (time.monotonic_ns): the reply deadline counts from
+    here, not from the escalation, so slow recognition cannot push the fallback past it."""
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ class TurnEngine:
         result = None
         error = None
         if decision.route == "cloud" and self.cloud is not None:
-            reply, error = self._ask_cloud(decision, transcript, audio, timings, scene)
+            reply, error = self._ask_cloud(decision, transcript, audio, timings, scene, ended_ns)
             if reply is not None:
                 result = TurnResult(
                     transcript.text,
@@ -312,6 +312,7 @@ class TurnEngine:
         audio: np.ndarray | None,
         timings: dict[str, float],
         scene: Scene | None,
+        ended_ns: int | None,
     ) -> tuple[CloudReply | None, str | None]:
         assert self.cloud is not None
         start = self.clock()
@@ -321,6 +322,7 @@ class TurnEngine:
             reason=decision.reason,
             context=self.context.summary(),
             frame_jpeg=scene.frame_jpeg if scene is not None else None,
+            speech_ended_ns=ended_ns,
         )
         try:
             reply = self.cloud.respond(request)

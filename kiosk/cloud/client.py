@@ -65,7 +65,10 @@ class LiveSettings:
     """Dial the next session this long before the cap, and switch between turns."""
     idle_close_s: float = 120.0
     reply_timeout_s: float = 2.4
-    """No reply audio this long after the turn starts: give up, so the engine can fall back."""
+    """No reply audio this long after the shopper stopped speaking (after the escalation when
+    that is not known): give up, so the engine can fall back."""
+    min_reply_window_s: float = 0.6
+    """However late the escalation, the cloud gets at least this long to start its reply."""
     retry_min_s: float = 0.4
     """A failed attempt is retried only when at least this much of the timeout is left."""
     max_reply_s: float = 60.0
@@ -74,6 +77,16 @@ class LiveSettings:
     """Audio per message: a whole utterance in one, sent as fast as the socket takes it."""
     compression_trigger_tokens: int | None = None
     """Context-window compression starts here (None: the server's default)."""
+
+
+def reply_deadline(settings: LiveSettings, speech_ended_ns: int | None, start_ns: int) -> float:
+    """The time.monotonic() by which a turn escalated at `start_ns` must have its reply audio
+    starting: the reply timeout after the end of speech, never less than the minimum window."""
+    started = start_ns / 1e9
+    deadline = started + settings.reply_timeout_s
+    if speech_ended_ns is not None and speech_ended_ns <= start_ns:
+        deadline = min(deadline, speech_ended_ns / 1e9 + settings.reply_timeout_s)
+    return max(deadline, started + settings.min_reply_window_s)
 
 
 @dataclass
@@ -227,7 +240,7 @@ class GeminiLiveClient:
 
     async def _run_turn(self, request: CloudRequest) -> CloudReply:
         start_ns = time.monotonic_ns()
-        deadline = time.monotonic() + self.settings.reply_timeout_s
+        deadline = reply_deadline(self.settings, request.speech_ended_ns, start_ns)
         turn_key = uuid.uuid4().hex
         timings: dict[str, float] = {}
         attempts = 0

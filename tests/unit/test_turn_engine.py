@@ -69,12 +69,13 @@ def test_open_question_escalates_with_the_utterance(mini_store_dir: Path) -> Non
     engine, _, tts = _engine(mini_store_dir, "What wine goes well with salmon?")
     cloud = ScriptedCloud(("A crisp white, like a Sauvignon Blanc.", None))
     engine.cloud = cloud  # type: ignore[assignment]
-    result = engine.run(Conversation(3).add_user_speech(0.5, 2.5).audio)
+    result = engine.run(Conversation(3).add_user_speech(0.5, 2.5).audio, ended_ns=123)
     assert result.decision.route == "cloud"
     assert result.reply_text.startswith("A crisp white")
     assert result.reply_rate == 24000 and tts.spoken == []
     [request] = cloud.requests
     assert isinstance(request, CloudRequest) and request.audio.size > 16000
+    assert request.speech_ended_ns == 123  # the cloud's deadline counts from it
     assert result.timings_ms["cloud_first_audio"] == 12.0
 
 
@@ -99,3 +100,19 @@ def test_cloud_down_is_not_asked(mini_store_dir: Path) -> None:
     engine.cloud = cloud  # type: ignore[assignment]
     result = engine.run(Conversation(3).add_user_speech(0.5, 2.5).audio)
     assert result.decision.route == "fallback" and cloud.requests == []
+
+
+def test_the_cloud_deadline_counts_from_the_end_of_speech() -> None:
+    from kiosk.cloud.client import LiveSettings, reply_deadline
+
+    settings = LiveSettings(reply_timeout_s=2.4, min_reply_window_s=0.6)
+    second = 1_000_000_000
+    escalated = 100 * second
+    # Recognition took 1 s: 1.4 s of the window is left.
+    assert reply_deadline(settings, escalated - second, escalated) == 101.4
+    # Not known: the whole window from the escalation.
+    assert reply_deadline(settings, None, escalated) == 102.4
+    # Recognition took longer than the window: the cloud still gets its minimum.
+    assert reply_deadline(settings, escalated - 5 * second, escalated) == 100.6
+    # A clock that disagrees (end of speech after the escalation) is not trusted.
+    assert reply_deadline(settings, escalated + second, escalated) == 102.4
