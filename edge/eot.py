@@ -6,24 +6,29 @@
   silence on the turn's audio with that silence, and again at 192 ms if it was unsure (it
   grows surer as the silence lasts);
 - lexical: the utterance's transcript, decoded speculatively from the same moment (the kiosk
-  needs it to answer anyway). A transcript that stops on a word a question cannot end with
-  ("where are the", "do you have any", "um") means the shopper is only pausing.
+  needs it to answer anyway), read by a `TranscriptJudge`. Words alone tell a sentence that
+  stops on a word a question cannot end with ("where are the", "um": it dangles). A judge that
+  knows the store (`kiosk.agent.completeness`) also tells a question that names a product
+  from one that asks where, whether or how much without naming anything yet ("do you sell?").
 
-Both say finished: the turn ends as soon as both are known. The transcript dangles: wait up to
-`hold_ms` for more. They disagree (the model hears an unfinished melody in a finished-looking
-sentence): end after `disagree_ms`. Neither answers in time: end after `fallback_ms`. Pipecat's
+A question that names a product ends as soon as Smart Turn is fairly sure (`named_complete`),
+or after `named_disagree_ms`; any other whole-looking question needs Smart Turn surer
+(`complete`), or `disagree_ms`. A dangling sentence waits up to `hold_ms`, one that names
+nothing yet `wanting_ms`; with no cue at all the turn ends after `fallback_ms`. Pipecat's
 default, by contrast, asks the model once after 200 ms and waits 3 s whenever it says
 "unfinished", which is what makes its tail long. `PipecatEndpoint` models that default so both
 are measured on the same audio.
 
-The timings (64/192 ms looks, 900 ms on disagreement, 1 s fallback, 2.5 s hold) were chosen by
-a sweep on the evaluation set in `kiosk.bench.turn_eval`; `kiosk bench audio` reports them.
+The timings were chosen by a sweep on the evaluation set in `kiosk.bench.turn_eval`;
+`kiosk bench audio` reports them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
@@ -42,13 +47,46 @@ _ARTICLES = "the a an some any my your our their his her its no each every"
 _PREPOSITIONS = "for with of to in on at from about by near under over into than like between"
 _CONJUNCTIONS = "and or but so because if than"
 _FILLERS = "um uh er erm uhm hmm ah eh mm"
-_AUXILIARIES = "is are was were be do does did can could would should will have has had am"
+_AUXILIARIES = "can could would should will"
+"""Not is, are, do, have: "do you know where the milk is?" ends on one."""
 _VERBS = "find need want get buy sell keep recommend looking get carry stock"
 _WH = "where what which how who whose"
 CONTINUATION_WORDS = frozenset(
     " ".join([_ARTICLES, _PREPOSITIONS, _CONJUNCTIONS, _FILLERS, _AUXILIARIES, _VERBS, _WH]).split()
 )
 """Words a shopper's question does not end with: a pause after one is a pause, not the end."""
+
+
+class TextCue(Enum):
+    """What the transcript so far says about the end of the turn."""
+
+    WHOLE = "whole"
+    """It could be a whole question."""
+    NAMED = "named"
+    """A whole question that names what it asks about (a judge that knows the store says so):
+    the strongest sign that the shopper has finished."""
+    DANGLING = "dangling"
+    """It stops on a word a question cannot end with: 'where are the', 'um'."""
+    WANTING = "wanting"
+    """Grammatical, but it asks for something without naming it yet ('do you sell?'): a
+    judge that knows the store says so; the shopper is likely still looking for the word."""
+
+
+TranscriptJudge = Callable[[str], "TextCue | None"]
+"""Reads a speculative transcript; None when there are no words to judge."""
+
+
+def lexical_cue(text: str) -> TextCue | None:
+    """The judge that knows only words. A last word a question cannot end with dangles; a
+    trailing "..." or comma alone (Whisper's mark for a voice that trails off, also at the end
+    of a finished question) only wants more."""
+    continues = transcript_continues(text)
+    if continues is None:
+        return None
+    if not continues:
+        return TextCue.WHOLE
+    last = re.findall(r"[a-z']+", text.lower())[-1:]
+    return TextCue.DANGLING if not last or last[0] in CONTINUATION_WORDS else TextCue.WANTING
 
 
 def transcript_continues(text: str) -> bool | None:
@@ -80,18 +118,27 @@ class EndOfTurnOptions:
     """Smart Turn probability at or above which the turn sounds finished."""
     disagree_ms: int = 900
     """Silence after which a finished-looking transcript wins over an 'unfinished' melody."""
+    named_complete: float = 0.3
+    """As `complete`, when the transcript names a product."""
+    named_disagree_ms: int = 450
+    """As `disagree_ms`, when the transcript names a product."""
     fallback_ms: int = 1000
     """Silence after which the turn ends when no cue has decided it."""
     hold_ms: int = 2500
     """Longest pause waited through when the transcript stops mid-sentence."""
+    wanting_ms: int = 1600
+    """Longest pause waited through when the question does not yet name what it asks for."""
     max_turn_s: float = 15.0
 
 
 class SmartEndpoint:
     """VAD silence + Smart Turn + the transcript's last word, with adaptive fallbacks."""
 
-    def __init__(self, options: EndOfTurnOptions | None = None) -> None:
+    def __init__(
+        self, options: EndOfTurnOptions | None = None, judge: TranscriptJudge = lexical_cue
+    ) -> None:
         self.options = options or EndOfTurnOptions()
+        self.judge = judge
         self._turn = TurnAudio(self.options.preroll_ms, self.options.max_turn_s)
         self._pad = max(1, round(self.options.pad_ms / WINDOW_MS))
         self._probe_at = max(1, round(self.options.probe_ms / WINDOW_MS))
@@ -119,7 +166,7 @@ class SmartEndpoint:
         self._epoch += 1
         self._pending.clear()
         self._turn_p: float | None = None
-        self._text: bool | None = None
+        self._text: TextCue | None = None
 
     def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]:
         check_window(window)
@@ -164,7 +211,7 @@ class SmartEndpoint:
         if probe[0] == "turn":
             self._turn_p = float(value)
         else:
-            self._text = transcript_continues(str(value))
+            self._text = self.judge(str(value))
         return self._decide()
 
     def utterance_audio(self) -> np.ndarray:
@@ -179,14 +226,18 @@ class SmartEndpoint:
     def _decide(self) -> list[Action]:
         o = self.options
         silence = self._silent * WINDOW_MS
-        p, finished = self._turn_p, self._turn_p is not None and self._turn_p >= o.complete
-        if self._text is True:
-            ended = silence >= o.hold_ms
-            reason = "fallback"
-        elif finished and self._text is False:
-            ended, reason = True, "smart-turn"
-        elif self._text is False and p is not None:
-            ended, reason = silence >= o.disagree_ms, "transcript"
+        p = self._turn_p
+        if self._text is TextCue.DANGLING:
+            ended, reason = silence >= o.hold_ms, "fallback"
+        elif self._text is TextCue.WANTING:
+            ended, reason = silence >= o.wanting_ms, "fallback"
+        elif self._text in (TextCue.WHOLE, TextCue.NAMED) and p is not None:
+            named = self._text is TextCue.NAMED
+            if p >= (o.named_complete if named else o.complete):
+                ended, reason = True, "smart-turn"
+            else:
+                ended = silence >= (o.named_disagree_ms if named else o.disagree_ms)
+                reason = "transcript"
         else:
             ended, reason = silence >= o.fallback_ms, "fallback"
         return [self._finish(reason, cut=False)] if ended else []

@@ -22,6 +22,22 @@ class SttOptions:
     compute_type: str = "int8"
     cpu_threads: int = 2
     language: str = "en"
+    window_s: float | None = 12.0
+    """Encode a window this long (or the utterance plus `WINDOW_TAIL_S` when longer) instead of
+    Whisper's fixed 30 s: the encoder is most of the decode and its time shrinks with the window
+    (tiny.en on 2 cores: about 350 ms for 30 s, 80 ms for 12 s). Shorter windows decode worse
+    (routing set: 94% of routes right at 30 s and 12 s, 88% at 8 s). None: always 30 s."""
+
+
+WINDOW_TAIL_S = 1.5
+"""Silence kept after the speech in a fitted window: Whisper ends a transcript better with it."""
+MAX_WINDOW_S = 30.0
+NO_SPEECH = 0.6
+"""With an average log-probability below LOW_LOGPROB, a window whose no-speech probability is
+above this is silence or noise: Whisper's own rule, applied as faster-whisper applies it."""
+LOW_LOGPROB = -1.0
+MAX_COMPRESSION = 2.4
+"""A transcript that compresses better than this repeats itself: decode the 30 s way instead."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +64,75 @@ class WhisperStt:
             cpu_threads=self.options.cpu_threads,
             local_files_only=True,
         )
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        self._tokenizer = Tokenizer(
+            self._model.hf_tokenizer,
+            self._model.model.is_multilingual,
+            task="transcribe",
+            language=self.options.language,
+        )
+        self._suppressed = list(get_suppressed_tokens(self._tokenizer, [-1]))
+        self._prompts: dict[str | None, list[int]] = {}
 
     def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
         """Transcribe float32 16 kHz mono audio. `prompt` biases the decoder toward its words."""
+        samples = np.asarray(audio, dtype=np.float32)
+        window = self.options.window_s
+        if window is not None and len(samples) / 16000 + WINDOW_TAIL_S <= MAX_WINDOW_S:
+            fitted = self._transcribe_window(samples, prompt, window)
+            if fitted is not None:
+                return fitted
+        return self._transcribe_30s(samples, prompt)
+
+    def _transcribe_window(
+        self, samples: np.ndarray, prompt: str | None, window_s: float
+    ) -> Transcript | None:
+        """One greedy decode over a window fitted to the utterance; None when it repeats
+        itself (the caller then decodes the usual way)."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import get_compression_ratio
+
+        model = self._model
+        seconds = min(max(len(samples) / 16000 + WINDOW_TAIL_S, window_s), MAX_WINDOW_S)
+        frames = 2 * math.ceil(seconds * 50)  # 100 feature frames a second, an even count
+        padded = np.zeros(int(seconds * 16000), np.float32)  # silence, as Whisper pads: it
+        padded[: len(samples)] = samples  # decodes better than padding the features with zeros
+        features = pad_or_trim(model.feature_extractor(padded), frames)
+        tokens = self._prompt_tokens(prompt)
+        result = model.model.generate(
+            model.encode(features),
+            [tokens],
+            beam_size=self.options.beam_size,
+            max_length=min(len(tokens) + 8 * math.ceil(seconds) + 8, model.max_length),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppressed,
+        )[0]
+        tokenizer = self._tokenizer
+        ids = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        text = tokenizer.decode(ids).strip()
+        logprob = result.scores[0] * len(ids) / (len(ids) + 1)  # faster-whisper's average
+        if result.no_speech_prob > NO_SPEECH and logprob < LOW_LOGPROB:
+            return Transcript(text="", confidence=0.0, no_speech_prob=result.no_speech_prob)
+        if text and get_compression_ratio(text) > MAX_COMPRESSION:
+            return None
+        return Transcript(text, math.exp(logprob), result.no_speech_prob)
+
+    def _prompt_tokens(self, prompt: str | None) -> list[int]:
+        cached = self._prompts.get(prompt)
+        if cached is None:
+            tokenizer = self._tokenizer
+            previous = tokenizer.encode(" " + prompt.strip()) if prompt else []
+            cached = self._model.get_prompt(tokenizer, previous, without_timestamps=True)
+            self._prompts[prompt] = cached
+        return cached
+
+    def _transcribe_30s(self, samples: np.ndarray, prompt: str | None) -> Transcript:
         segments, _ = self._model.transcribe(
-            np.asarray(audio, dtype=np.float32),
+            samples,
             language=self.options.language,
             beam_size=self.options.beam_size,
             initial_prompt=prompt,

@@ -138,7 +138,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         turns = 1
     vad = SileroVad(runtime.models.require_file("silero-vad"))
-    hearing = listening(config, runtime.models)  # end of turn, Smart Turn, echo canceller
+    hearing = listening(config, runtime.models, runtime.engine)  # end of turn, echo canceller
     observers = start_observers(runtime.engine, config)  # visit state machine, telemetry
     prewarmer = runtime.engine.prewarm()  # common answers, synthesised while idle
     print(f"kiosk: {observers.note()}", file=sys.stderr)

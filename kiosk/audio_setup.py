@@ -18,9 +18,11 @@ from pathlib import Path
 from edge.audio_io import FileMic, Microphone, ResilientMic, SoundDeviceMic
 from edge.echo import EchoCanceller, EchoCancellerError, ResidualGate, WebRtcEchoCanceller
 from edge.endpoint import Endpointer, UtteranceSegmenter
-from edge.eot import EndOfTurnOptions, SmartEndpoint
+from edge.eot import EndOfTurnOptions, SmartEndpoint, lexical_cue
 from edge.playback import ResilientSpeaker, SoundDeviceSpeaker, VirtualSpeaker
 from edge.turn_detect import SmartTurn
+from kiosk.agent.completeness import CatalogJudge
+from kiosk.agent.turn import TurnEngine
 from kiosk.config import KioskConfig
 from kiosk.events import DeviceName, DeviceStatus, Event, EventSink
 from kiosk.models import ModelCache
@@ -108,7 +110,11 @@ class Listening:
     gate: ResidualGate | None
 
 
-def listening(config: KioskConfig, models: ModelCache) -> Listening:
+def listening(
+    config: KioskConfig, models: ModelCache, engine: TurnEngine | None = None
+) -> Listening:
+    """With the turn engine, the end-of-turn policy judges transcripts against its catalog
+    (and what the camera sees held up); without, by their words alone."""
     audio = config.audio
     echo: EchoCanceller | None = None
     gate = None
@@ -129,4 +135,13 @@ def listening(config: KioskConfig, models: ModelCache) -> Listening:
         max_turn_s=audio.max_turn_s,
     )
     model = SmartTurn(models.require_file("smart-turn-v3"))
-    return Listening(SmartEndpoint(options), model, echo, gate)
+    judge = lexical_cue if engine is None else CatalogJudge(engine.catalog, held_up_now(engine))
+    return Listening(SmartEndpoint(options, judge), model, echo, gate)
+
+
+def held_up_now(engine: TurnEngine) -> Callable[[], bool]:
+    def holding() -> bool:
+        scene = engine.scene.latest() if engine.scene is not None else None
+        return scene is not None and scene.held is not None
+
+    return holding

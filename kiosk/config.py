@@ -74,10 +74,15 @@ class SttSettings(Section):
     cpu_threads: int = Field(default=2, ge=1, le=64)
     bias_to_catalog: bool = False
     """Prompt the decoder with product words. Off: with tiny.en it measurably invents products."""
+    window_s: float | None = Field(default=12.0, ge=2.0, le=30.0)
+    """Whisper encodes a window fitted to the utterance, at least this long; None: always 30 s."""
 
     def options(self) -> SttOptions:
         return SttOptions(
-            beam_size=self.beam_size, compute_type=self.compute_type, cpu_threads=self.cpu_threads
+            beam_size=self.beam_size,
+            compute_type=self.compute_type,
+            cpu_threads=self.cpu_threads,
+            window_s=self.window_s,
         )
 
 

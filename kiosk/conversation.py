@@ -429,7 +429,7 @@ class ConversationLoop:
         if result is None or turn.cancel.is_set():
             return
         play = self.speaker.play
-        if not turn.handles and result.reply_audio.size:  # a cloud reply comes whole
+        if not turn.handles and result.reply_audio.size:  # not streamed as it was made
             handle = play(result.reply_audio, result.reply_rate)
             if isinstance(handle, PlayHandle):
                 turn.handles.append(handle)

@@ -99,7 +99,7 @@ def classify(text: str, product_words: Collection[str] = ()) -> Intent:
     advice, not just a shelf. An open cue that is part of the product's own name ('allergy
     pills', 'kids toothpaste') is not a question about it: pass the matched phrase's words as
     `product_words` to ignore such cues."""
-    lowered = text.lower()
+    lowered = text.lower().replace("-", " ")  # Whisper writes "three-year-old"
     ignore = set(product_words)
     if any(not _within(cue.group(0), ignore) for cue in _OPEN.finditer(lowered)):
         return Intent.OPEN

@@ -3,6 +3,7 @@ camera. The engine depends only on these protocols; tests use hand-written fakes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -52,6 +53,12 @@ class CloudRequest:
     speech_ended_ns: int | None = None
     """When the shopper stopped speaking (time.monotonic_ns): the reply deadline counts from
     here, not from the escalation, so slow recognition cannot push the fallback past it."""
+    on_audio: Callable[[np.ndarray, int], None] | None = field(
+        default=None, repr=False, compare=False
+    )
+    """Called with each chunk of reply audio (int16, its rate) the moment it arrives, on the
+    cloud client's thread, so a live loop plays it before the reply is complete. Must not
+    block."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ behind small protocols, so unit tests drive it with hand-written fakes.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +38,26 @@ from kiosk.events import TurnCompleted
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import Shelf
 from kiosk.store.text import words
+
+log = logging.getLogger(__name__)
+
+
+def _chunks_to(tap: Callable[[SpeechChunk], None]) -> Callable[[np.ndarray, int], None]:
+    """Cloud reply audio, as it arrives, to a live loop's speech tap. The tap raises to stop
+    a reply (a barge-in): from then on the rest of this reply is not handed to it."""
+    stopped = False
+
+    def play(samples: np.ndarray, rate: int) -> None:
+        nonlocal stopped
+        if stopped:
+            return
+        try:
+            tap(SpeechChunk(np.asarray(samples, dtype=np.int16), rate, ""))
+        except Exception as exc:  # the tap's stop signal: the caller has already moved on
+            stopped = True
+            log.debug("cloud reply audio no longer wanted: %s", type(exc).__name__)
+
+    return play
 
 
 def mono_float32(audio: np.ndarray) -> np.ndarray:
@@ -316,6 +337,7 @@ class TurnEngine:
     ) -> tuple[CloudReply | None, str | None]:
         assert self.cloud is not None
         start = self.clock()
+        tap = speech_tap.get()  # a live loop plays the reply as it streams in
         request = CloudRequest(
             transcript=transcript.text,
             audio=audio if audio is not None else np.zeros(0, dtype=np.float32),
@@ -323,6 +345,7 @@ class TurnEngine:
             context=self.context.summary(),
             frame_jpeg=scene.frame_jpeg if scene is not None else None,
             speech_ended_ns=ended_ns,
+            on_audio=_chunks_to(tap) if tap is not None else None,
         )
         try:
             reply = self.cloud.respond(request)

@@ -63,6 +63,7 @@ class RealTurnModels:
     """Silero, Smart Turn and faster-whisper, as the end-of-turn evaluation asks for them."""
 
     def __init__(self, runtime: Runtime) -> None:
+        self._prompt = runtime.engine.stt_prompt  # the live loop's speculative transcripts use it
         self._vad = SileroVad(runtime.models.require_file("silero-vad"))
         self._turn = SmartTurn(runtime.models.require_file("smart-turn-v3"))
         self._stt = WhisperStt(runtime.models.require(runtime.config.stt.model))
@@ -74,7 +75,7 @@ class RealTurnModels:
         return self._turn.probability(audio)
 
     def text(self, audio: np.ndarray) -> str:
-        return self._stt.transcribe(audio).text
+        return self._stt.transcribe(audio, self._prompt).text
 
 
 def run_audio_bench(quick: bool = False) -> dict[str, Any]:

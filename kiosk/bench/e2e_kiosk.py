@@ -257,7 +257,7 @@ def run(plan_path: Path, camera_dir: Path) -> int:
     prewarmer = runtime.engine.prewarm()
     emit = observers.sink(events)
     vision.start(emit)
-    listen = listening(config, runtime.models)
+    listen = listening(config, runtime.models, runtime.engine)
     mic = VirtualMic(director, config.audio.block_ms)
     speaker = BenchSpeaker(director, plan)
     loop = ConversationLoop(

@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -30,7 +31,10 @@ from edge.endpoint import Action, Endpointer, Probe, Utterance, UtteranceSegment
 from edge.eot import EndOfTurnOptions, PipecatEndpoint, SmartEndpoint
 from edge.vad import SAMPLE_RATE, WINDOW, VadOptions
 from edge.wav import read_wav
+from kiosk.agent.completeness import CatalogJudge
 from kiosk.bench.stats import summary_ms
+from kiosk.store.catalog import Catalog
+from kiosk.store.pack import demo_store_path, load_store
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 TAIL_S = 3.5
@@ -192,10 +196,21 @@ def _utterance(actions: list[Action]) -> Utterance | None:
     return next((a for a in actions if isinstance(a, Utterance)), None)
 
 
+def _kiosk_policy() -> Endpointer:
+    """The live loop's policy, judging transcripts against the demo store it is asked about."""
+    return SmartEndpoint(EndOfTurnOptions(max_turn_s=30), _demo_judge())
+
+
+@cache
+def _demo_judge() -> CatalogJudge:
+    return CatalogJudge(Catalog(load_store(demo_store_path())))
+
+
 POLICIES: dict[str, Callable[[], Endpointer]] = {
     "silence_800ms": lambda: UtteranceSegmenter(VadOptions(min_silence_ms=800), max_turn_s=30),
     "pipecat_default": lambda: PipecatEndpoint(),
-    "kiosk": lambda: SmartEndpoint(EndOfTurnOptions(max_turn_s=30)),
+    "kiosk": _kiosk_policy,
+    "kiosk_words_only": lambda: SmartEndpoint(EndOfTurnOptions(max_turn_s=30)),
 }
 
 

@@ -41,7 +41,7 @@ from kiosk.cloud.backoff import Backoff, CircuitBreaker
 from kiosk.cloud.budget import TokenBudget
 from kiosk.cloud.connection import Closed, Inbound, LiveConnection
 from kiosk.cloud.instructions import system_instruction, tool_declarations
-from kiosk.cloud.reply import NullSink, ReplyAudioSink, ReplyState
+from kiosk.cloud.reply import NullSink, ReplyAudioSink, ReplyState, TurnSink
 from kiosk.cloud.tools import PointerSink, ToolHandler
 from kiosk.cloud.wire import AUDIO_MIME
 from kiosk.logsafe import hide_in_logs
@@ -140,6 +140,7 @@ class GeminiLiveClient:
         self._numbers = 0
         self._turn: ReplyState | None = None
         self._turn_conn: LiveConnection | None = None
+        self._turn_sink: TurnSink | None = None
         self._progress = asyncio.Event()
         self._housekeeper: asyncio.Task[None] | None = None
         self._wanted_until_ns = 0
@@ -235,6 +236,7 @@ class GeminiLiveClient:
             finally:
                 self._turn = None
                 self._turn_conn = None
+                self._turn_sink = None
                 self._want()
                 self._predial_if_due()
 
@@ -303,6 +305,8 @@ class GeminiLiveClient:
         timings: dict[str, float],
     ) -> None:
         self._turn, self._turn_conn = state, conn
+        listener = request.on_audio
+        self._turn_sink = TurnSink(self.sink, listener) if listener is not None else None
         session = conn.session
         try:
             await session.send_realtime_input(activity_start=types.ActivityStart())
@@ -354,7 +358,7 @@ class GeminiLiveClient:
             return
         if item.received_ns < state.activity_end_ns:
             return  # left over from a finished or interrupted turn
-        responses = state.absorb(item, self.tools, self.sink)
+        responses = state.absorb(item, self.tools, self._turn_sink or self.sink)
         if responses and not state.interrupted:
             self._loop.create_task(self._send_tool_responses(conn, state, responses))
         self._progress.set()

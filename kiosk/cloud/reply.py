@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -37,6 +38,21 @@ class NullSink:
 
     def clear(self) -> None:
         """Nothing is queued."""
+
+
+class TurnSink:
+    """The client's sink, and the turn's own listener (`CloudRequest.on_audio`) beside it."""
+
+    def __init__(self, sink: ReplyAudioSink, listener: Callable[[np.ndarray, int], None]):
+        self.sink = sink
+        self.listener = listener
+
+    def play_chunk(self, samples: np.ndarray, rate: int) -> None:
+        self.sink.play_chunk(samples, rate)
+        self.listener(samples, rate)
+
+    def clear(self) -> None:
+        self.sink.clear()
 
 
 @dataclass

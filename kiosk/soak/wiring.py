@@ -111,7 +111,7 @@ class Rig:
         self.vision, self.vision_note = open_vision(runtime, windowed=False)
         self._closers.insert(0, ("vision", self.vision.close))
         self.vad = SileroVad(runtime.models.require_file("silero-vad"))
-        self.hearing = listening(config, runtime.models)
+        self.hearing = listening(config, runtime.models, runtime.engine)
         self.observers: AgentObservers = start_observers(runtime.engine, config)
         self._closers.append(("observers", self.observers.close))
         prewarmer = runtime.engine.prewarm()

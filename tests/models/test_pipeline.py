@@ -51,6 +51,22 @@ def test_streaming_vad_matches_whole_clip(model_cache: ModelCache) -> None:
     assert np.allclose(whole[:n], streamed, atol=1e-4)
 
 
+def test_a_fitted_window_hears_what_the_30_second_decode_hears(model_cache: ModelCache) -> None:
+    from edge.stt import SttOptions, WhisperStt
+
+    folder = model_cache.require("whisper-tiny-en")
+    fitted = WhisperStt(folder, SttOptions(window_s=12.0))
+    full = WhisperStt(folder, SttOptions(window_s=None))
+    for name in ("local_whole_milk__piper_en-US-joe-medium_x110.wav", AA.name):
+        audio = read_wav(SPEECH / name)
+        assert fitted.transcribe(audio).text.lower() == full.transcribe(audio).text.lower()
+    for quiet in ("silence_1s.wav", "noise_1s.wav"):
+        heard = fitted.transcribe(read_wav(SPEECH / quiet))
+        assert len(heard.text.split()) <= 2  # no invented question
+    long = np.concatenate([read_wav(AA)] * 12)  # longer than 30 s: the usual decode
+    assert "batteries" in fitted.transcribe(long).text.lower()
+
+
 def test_the_aa_battery_question_is_answered_locally(runtime: Runtime) -> None:
     result = runtime.engine.run(read_wav(AA))
     assert "batter" in result.transcript.lower()

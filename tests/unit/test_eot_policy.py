@@ -10,6 +10,8 @@ from edge.eot import (
     EndOfTurnOptions,
     PipecatEndpoint,
     SmartEndpoint,
+    TextCue,
+    lexical_cue,
     transcript_continues,
 )
 from edge.vad import WINDOW, VadOptions
@@ -74,6 +76,42 @@ def test_a_transcript_that_stops_mid_sentence_continues(text: str, expected: boo
     assert transcript_continues(text) is expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where are the", TextCue.DANGLING),
+        ("I need some, um", TextCue.DANGLING),
+        ("Do you know where the milk is?", TextCue.WHOLE),  # a question may end on "is"
+        ("Where can I find the A-bag, or is...", TextCue.WANTING),  # trails off: may be done
+        ("", None),
+    ],
+)
+def test_words_alone_tell_a_dangling_sentence_from_a_trailing_voice(
+    text: str, expected: TextCue | None
+) -> None:
+    assert lexical_cue(text) is expected
+
+
+def test_a_question_that_names_nothing_yet_waits_longer() -> None:
+    options = EndOfTurnOptions(wanting_ms=1500)
+    run = Script(SmartEndpoint(options, lambda _: TextCue.WANTING), turn=0.95, text="Do you sell?")
+    run.feed(0.5, speech=True)
+    found = run.feed(2.0, speech=False)  # Smart Turn's "finished" does not end it early
+    assert len(found) == 1 and found[0].reason == "fallback"
+    assert 1450 <= (found[0].decided_ns - found[0].end_ns) / 1e6 <= 1600
+
+
+def test_a_question_that_names_a_product_ends_on_a_less_certain_melody() -> None:
+    options = EndOfTurnOptions(complete=0.5, named_complete=0.3)
+    named = Script(SmartEndpoint(options, lambda _: TextCue.NAMED), turn=0.35, text="milk?")
+    named.feed(0.5, speech=True)
+    found = named.feed(0.5, speech=False)
+    assert len(found) == 1 and found[0].reason == "smart-turn"
+    whole = Script(SmartEndpoint(options, lambda _: TextCue.WHOLE), turn=0.35, text="why?")
+    whole.feed(0.5, speech=True)
+    assert whole.feed(0.5, speech=False) == []  # words alone: the melody must be surer
+
+
 def test_both_cues_finished_end_the_turn_at_once() -> None:
     run = Script(SmartEndpoint(), turn=0.9, text="Where are the batteries?")
     run.feed(0.5, speech=False)
@@ -99,7 +137,7 @@ def test_a_dangling_transcript_holds_the_turn_through_a_long_pause() -> None:
 
 
 def test_the_hold_ends_a_turn_that_really_stopped_mid_sentence() -> None:
-    run = Script(SmartEndpoint(EndOfTurnOptions(hold_ms=1600)), turn=0.1, text="Do you have")
+    run = Script(SmartEndpoint(EndOfTurnOptions(hold_ms=1600)), turn=0.1, text="Do you have any")
     run.feed(0.5, speech=True)
     found = run.feed(2.0, speech=False)
     assert len(found) == 1 and found[0].reason == "fallback"

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.unit
         ("Do you have ibuprofen?", Intent.AVAILABILITY),
         ("How much is the whole milk?", Intent.PRICE),
         ("Is this sunscreen safe for a three year old?", Intent.OPEN),
+        ("Is this sunscreen OK for a three-year-old?", Intent.OPEN),
         ("What wine goes well with salmon?", Intent.OPEN),
         ("Can you recommend something for a sore throat?", Intent.OPEN),
         ("duct tape", Intent.NONE),
