@@ -47,6 +47,8 @@ _ARTICLES = "the a an some any my your our their his her its no each every"
 _PREPOSITIONS = "for with of to in on at from about by near under over into than like between"
 _CONJUNCTIONS = "and or but so because if than"
 _FILLERS = "um uh er erm uhm hmm ah eh mm"
+_PREPOSITION_SET = frozenset(_PREPOSITIONS.split())
+_OBJECTS = frozenset(["this", "that", "it", "these", "those", "them", "they", "one", "ones"])
 _AUXILIARIES = "can could would should will"
 """Not is, are, do, have: "do you know where the milk is?" ends on one."""
 _VERBS = "find need want get buy sell keep recommend looking get carry stock"
@@ -98,6 +100,8 @@ def transcript_continues(text: str) -> bool | None:
     words = re.findall(r"[a-z']+", stripped.lower())
     if not words:
         return None
+    if len(words) > 1 and words[-1] in _PREPOSITION_SET and words[-2] in _OBJECTS:
+        return False  # "what aisle is this in?", "what is it made of?"
     return words[-1] in CONTINUATION_WORDS
 
 

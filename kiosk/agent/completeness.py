@@ -1,7 +1,8 @@
 """Has the shopper named what they are asking about yet? The end-of-turn policy asks this of
-each speculative transcript during a silence: "do you sell?" is grammatical, but a kiosk
-question that asks where, whether or how much without naming a product (or pointing at one
-held up) is usually a shopper searching for the word."""
+each speculative transcript during a silence. "Do you sell?", "I'm looking for that" and "can
+you recommend something" are grammatical, but name nothing (no product of the store, no other
+word that could be one, nothing held up): usually a shopper still searching for the word.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +10,43 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge.eot import TextCue, lexical_cue
-from kiosk.agent.intent import Intent, classify, refers_to_held
+from kiosk.agent.intent import refers_to_held
 from kiosk.store.catalog import Catalog
-from kiosk.store.text import words
+from kiosk.store.text import content_words, words
 
 SOCIAL = frozenset(
     {"hi", "hello", "hey", "thanks", "thank you", "bye", "goodbye", "ok", "okay", "yes", "no"}
 )
 """Whole utterances that name nothing and need no wait."""
+NOT_A_NAME = frozenset(
+    [
+        "recommend",
+        "suggest",
+        "looking",
+        "look",
+        "find",
+        "need",
+        "want",
+        "sell",
+        "carry",
+        "stock",
+        "have",
+        "get",
+        "buy",
+        "keep",
+        "something",
+        "anything",
+        "thing",
+        "things",
+        "stuff",
+        "one",
+        "ones",
+        "kind",
+        "any",
+        "some",
+    ]
+)
+"""Words of a question that are not what it asks about ("can you recommend something")."""
 
 
 def _nothing_held() -> bool:
@@ -35,11 +65,12 @@ class CatalogJudge:
 
     def __call__(self, text: str) -> TextCue | None:
         cue = lexical_cue(text)
-        if cue is not TextCue.WHOLE or classify(text) is Intent.OPEN:
-            return cue
-        if " ".join(words(text)) in SOCIAL:
+        if cue is not TextCue.WHOLE or " ".join(words(text)) in SOCIAL:
             return cue
         if refers_to_held(text) and self.holding():
             return TextCue.NAMED
         best = self.catalog.search(text, limit=1)
-        return TextCue.NAMED if best and best[0].score >= self.min_score else TextCue.WANTING
+        if best and best[0].score >= self.min_score:
+            return TextCue.NAMED
+        named = [w for w in content_words(text) if w not in NOT_A_NAME]
+        return TextCue.NAMED if named else TextCue.WANTING

@@ -27,7 +27,9 @@ def catalog() -> Catalog:
         ("Where is that?", TextCue.WANTING),
         ("Do you sell", TextCue.DANGLING),
         ("Where are the", TextCue.DANGLING),
-        ("What wine goes well with salmon?", TextCue.WHOLE),  # open: the cloud's to judge
+        ("What wine goes well with salmon?", TextCue.NAMED),  # names something, open or not
+        ("Do you sell motor oil?", TextCue.NAMED),  # not sold here, but named
+        ("Can you recommend something for us?", TextCue.WANTING),
         ("Thank you.", TextCue.WHOLE),
         ("", None),
     ],
