@@ -124,7 +124,7 @@ class EndOfTurnOptions:
     """Silence after which a finished-looking transcript wins over an 'unfinished' melody."""
     named_complete: float = 0.3
     """As `complete`, when the transcript names a product."""
-    named_disagree_ms: int = 450
+    named_disagree_ms: int = 300
     """As `disagree_ms`, when the transcript names a product."""
     fallback_ms: int = 1000
     """Silence after which the turn ends when no cue has decided it."""

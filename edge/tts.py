@@ -54,6 +54,20 @@ def split_for_speech(text: str) -> list[str]:
     return sentences
 
 
+SILENCE_DBFS = -50.0
+"""Quieter than this, before the first word, is silence (soft onsets like 'f' stay above it)."""
+ONSET_MARGIN_S = 0.01
+
+
+def trim_leading_silence(samples: np.ndarray, rate: int) -> np.ndarray:
+    """`samples` (int16) from ONSET_MARGIN_S before the first sample above SILENCE_DBFS."""
+    floor = 32768 * 10 ** (SILENCE_DBFS / 20)
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
+    if not loud.size:
+        return samples
+    return samples[max(0, int(loud[0]) - int(ONSET_MARGIN_S * rate)) :]
+
+
 speech_tap: ContextVar[Callable[[SpeechChunk], None] | None] = ContextVar(
     "speech_tap", default=None
 )
@@ -77,14 +91,16 @@ class PiperTts:
         self.sample_rate: int = int(self._voice.config.sample_rate)
 
     def stream(self, text: str) -> Iterator[SpeechChunk]:
-        """Yield the reply clause by clause (see `split_for_speech`)."""
+        """Yield the reply clause by clause (see `split_for_speech`), the silence Piper puts
+        before the first word cut off: the shopper hears the answer that much sooner."""
+        first = True
         for sentence in split_for_speech(text):
             for chunk in self._voice.synthesize(sentence, syn_config=self._synthesis):
-                yield SpeechChunk(
-                    samples=np.asarray(chunk.audio_int16_array, dtype=np.int16),
-                    sample_rate=int(chunk.sample_rate),
-                    text=sentence,
-                )
+                samples = np.asarray(chunk.audio_int16_array, dtype=np.int16)
+                rate = int(chunk.sample_rate)
+                if first:
+                    samples, first = trim_leading_silence(samples, rate), False
+                yield SpeechChunk(samples=samples, sample_rate=rate, text=sentence)
 
     def synthesize(self, text: str) -> np.ndarray:
         parts = [c.samples for c in self.stream(text)]
