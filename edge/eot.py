@@ -48,6 +48,8 @@ _PREPOSITIONS = "for with of to in on at from about by near under over into than
 _CONJUNCTIONS = "and or but so because if than"
 _FILLERS = "um uh er erm uhm hmm ah eh mm"
 _PREPOSITION_SET = frozenset(_PREPOSITIONS.split())
+_WH_OBJECT = re.compile(r"(?:what|who|whom)(?:'s| is| are| was| were| do| does| did)\b")
+"""A question opening like this asks about the object of a verb or preposition later on."""
 _OBJECTS = frozenset(["this", "that", "it", "these", "those", "them", "they", "one", "ones"])
 _AUXILIARIES = "can could would should will"
 """Not is, are, do, have: "do you know where the milk is?" ends on one."""
@@ -87,7 +89,7 @@ def lexical_cue(text: str) -> TextCue | None:
         return None
     if not continues:
         return TextCue.WHOLE
-    last = re.findall(r"[a-z']+", text.lower())[-1:]
+    last = re.findall(r"[a-z0-9']+", text.lower())[-1:]
     return TextCue.DANGLING if not last or last[0] in CONTINUATION_WORDS else TextCue.WANTING
 
 
@@ -97,12 +99,20 @@ def transcript_continues(text: str) -> bool | None:
     stripped = text.strip()
     if stripped.endswith(("...", "\u2026", ",", "-")):
         return True
-    words = re.findall(r"[a-z']+", stripped.lower())
+    words = re.findall(r"[a-z0-9']+", stripped.lower())  # "text it to 5551234567" ends
     if not words:
         return None
-    if len(words) > 1 and words[-1] in _PREPOSITION_SET and words[-2] in _OBJECTS:
-        return False  # "what aisle is this in?", "what is it made of?"
+    if words[-1] in _PREPOSITION_SET and _stranded(words):
+        return False
     return words[-1] in CONTINUATION_WORDS
+
+
+def _stranded(words: list[str]) -> bool:
+    """A question may end on a preposition whose object it asked about first: "what aisle is
+    this in?", "what is this one good for?" (not "what wine goes well with")."""
+    if len(words) > 1 and words[-2] in _OBJECTS:
+        return True
+    return bool(_WH_OBJECT.match(" ".join(words)))
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,12 @@ def test_a_transcript_that_stops_mid_sentence_continues(text: str, expected: boo
         ("Where are the", TextCue.DANGLING),
         ("I need some, um", TextCue.DANGLING),
         ("Do you know where the milk is?", TextCue.WHOLE),  # a question may end on "is"
+        ("Can you text the coupon to 5551234567?", TextCue.WHOLE),
+        ("What is this one good for?", TextCue.WHOLE),
+        ("What aisle is it in?", TextCue.WHOLE),
+        ("What wine goes well with?", TextCue.DANGLING),
+        ("Where is the sunscreen for", TextCue.DANGLING),
+        ("Can you recommend something for?", TextCue.DANGLING),
         ("Where can I find the A-bag, or is...", TextCue.WANTING),  # trails off: may be done
         ("", None),
     ],
