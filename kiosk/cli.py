@@ -271,8 +271,9 @@ def _sim(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from kiosk.config import load_config
+    from kiosk.state import state_dir
     from kiosk.telemetry.stats import format_report, format_turns, since, stats_report
-    from kiosk.telemetry.turnlog import FILE_NAME, TurnLog, state_dir
+    from kiosk.telemetry.turnlog import FILE_NAME, TurnLog
 
     settings = load_config(args.config).telemetry
     path = state_dir(args.state_dir or settings.state_dir) / FILE_NAME

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -16,15 +15,6 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 FILE_NAME = "cloud-usage.json"
-
-
-def state_dir(configured: Path | None = None, environ: dict[str, str] | None = None) -> Path:
-    """The kiosk's state folder: the configured one, else $XDG_STATE_HOME/kiosk."""
-    if configured is not None:
-        return Path(configured)
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "kiosk"
 
 
 class TokenBudget:

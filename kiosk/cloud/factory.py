@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.cloud.budget import FILE_NAME, TokenBudget, state_dir
+from kiosk.cloud.budget import FILE_NAME, TokenBudget
 from kiosk.cloud.client import GeminiLiveClient, LiveSettings
 from kiosk.cloud.reply import ReplyAudioSink
 from kiosk.cloud.sim.brain import Brain, Recognizer, Synthesizer
@@ -17,6 +17,7 @@ from kiosk.cloud.sim.server import SimServer, SimThread
 from kiosk.cloud.tools import PointerSink
 from kiosk.config import KioskConfig, gemini_api_key
 from kiosk.errors import KioskError
+from kiosk.state import state_dir
 from kiosk.store.catalog import Catalog
 
 SIM_KEY = "local-simulator"

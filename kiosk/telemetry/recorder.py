@@ -12,8 +12,9 @@ from pathlib import Path
 
 from kiosk.config import TelemetrySettings
 from kiosk.events import Event, TurnCompleted
+from kiosk.state import state_dir
 from kiosk.telemetry.metrics import MetricsServer, TurnMetrics
-from kiosk.telemetry.turnlog import FILE_NAME, TelemetryError, TurnLog, state_dir
+from kiosk.telemetry.turnlog import FILE_NAME, TelemetryError, TurnLog
 
 log = logging.getLogger(__name__)
 PENDING_MAX = 2000

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import sqlite3
 import threading
 import time
@@ -73,18 +72,6 @@ class TurnRow:
     tokens: int
     interrupted: bool
     error: str | None
-
-
-def state_dir(configured: Path | None = None, environ: dict[str, str] | None = None) -> Path:
-    """The kiosk's state folder: the configured one, else systemd's $STATE_DIRECTORY, else
-    $XDG_STATE_HOME/kiosk (~/.local/state/kiosk)."""
-    if configured is not None:
-        return Path(configured)
-    env = os.environ if environ is None else environ
-    if env.get("STATE_DIRECTORY"):
-        return Path(env["STATE_DIRECTORY"].split(":")[0])
-    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "kiosk"
 
 
 class TurnLog:

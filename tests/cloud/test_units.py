@@ -12,7 +12,7 @@ import pytest
 from google.genai import types
 
 from kiosk.cloud.backoff import Backoff, CircuitBreaker
-from kiosk.cloud.budget import TokenBudget, state_dir
+from kiosk.cloud.budget import TokenBudget
 from kiosk.cloud.connection import Inbound
 from kiosk.cloud.factory import resolve_mode
 from kiosk.cloud.instructions import system_instruction
@@ -22,6 +22,7 @@ from kiosk.cloud.sim.options import Fault, SimOptionsError, VadDefaults, parse_f
 from kiosk.cloud.sim.vad import TurnDetector, VadConfig
 from kiosk.cloud.tools import ToolHandler
 from kiosk.cloud.wire import b64decode, pick
+from kiosk.state import state_dir
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import load_store
 

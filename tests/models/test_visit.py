@@ -470,7 +470,7 @@ def test_a_visit(runtime: Runtime, tmp_path: Path) -> None:
 
     # the visit's context and the redacted frame reached the cloud; the context is forgotten
     # once the shopper left
-    assert len(cloud.requests) == 1
+    assert len(cloud.requests) == 1, [(r.transcript, r.context) for r in cloud.requests]
     assert "Duracell AA batteries" in cloud.requests[0].context
     assert cloud.requests[0].frame_jpeg
     assert tracker.state is TurnState.IDLE and engine.context.summary() == ""

@@ -11,11 +11,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from kiosk.cli import main
 from kiosk.config import TelemetrySettings
 from kiosk.events import StatusChanged, TurnCompleted
+from kiosk.state import state_dir
 from kiosk.telemetry.metrics import MetricsServer, TurnMetrics
 from kiosk.telemetry.recorder import open_telemetry
 from kiosk.telemetry.redact import redact
 from kiosk.telemetry.stats import daily_stats
-from kiosk.telemetry.turnlog import FILE_NAME, TurnLog, state_dir
+from kiosk.telemetry.turnlog import FILE_NAME, TurnLog
 
 pytestmark = pytest.mark.unit
 DAY = 86400.0
