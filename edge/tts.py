@@ -68,11 +68,15 @@ def trim_leading_silence(samples: np.ndarray, rate: int) -> np.ndarray:
     return samples[max(0, int(loud[0]) - int(ONSET_MARGIN_S * rate)) :]
 
 
+class ReplyStopped(Exception):
+    """Raised by a speech tap to stop the reply it is being handed: the shopper barged in."""
+
+
 speech_tap: ContextVar[Callable[[SpeechChunk], None] | None] = ContextVar(
     "speech_tap", default=None
 )
 """Set by a live loop around a turn: called with each chunk of the reply as soon as it is made.
-It may raise to stop the reply (a barge-in)."""
+It raises ReplyStopped to stop the reply (a barge-in): what was made so far is the reply."""
 
 
 class PiperTts:

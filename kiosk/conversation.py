@@ -35,7 +35,7 @@ from edge.endpoint import Action, Endpointer, Probe, SpeechBegan, Utterance
 from edge.listen import AudioFrontEnd, HeardWindow, StreamingVad
 from edge.playback import PlayHandle
 from edge.stt import SpeculativeStt
-from edge.tts import SpeechChunk, speech_tap
+from edge.tts import ReplyStopped, SpeechChunk, speech_tap
 from edge.vad import WINDOW
 from kiosk.agent.turn import TurnEngine, TurnResult
 from kiosk.events import (
@@ -65,7 +65,7 @@ class TurnModel(Protocol):
     def probability(self, audio: np.ndarray) -> float: ...
 
 
-class TurnCancelled(Exception):
+class TurnCancelled(ReplyStopped):
     """Raised inside a turn's speech tap when the shopper barged in."""
 
 
@@ -429,7 +429,10 @@ class ConversationLoop:
     async def _answer_duplex(self, turn: _Turn) -> None:
         self.emit(StatusChanged("thinking"))
         result = await self._loop.run_in_executor(self._turns, self._run_turn, turn)
-        if result is None or turn.cancel.is_set():
+        if result is None:
+            return
+        if turn.cancel.is_set():
+            self._cut_short(turn, result)
             return
         play = self.speaker.play
         if not turn.handles and result.reply_audio.size:  # not streamed as it was made
@@ -470,6 +473,14 @@ class ConversationLoop:
             return None
         finally:
             speech_tap.reset(token)
+
+    def _cut_short(self, turn: _Turn, result: TurnResult) -> None:
+        """The shopper talked over a reply that was still being made. If any of it was heard,
+        the turn is done (interrupted) and goes to the turn log; if none was, it is forgotten:
+        its question is asked again with what the shopper is adding."""
+        started = [h.started_ns for h in turn.handles if h.started_ns]
+        if started:
+            self._complete(turn, result, min(started), interrupted=True)
 
     def _announce(self, result: TurnResult) -> None:
         timings = " ".join(f"{k}={v:.0f}ms" for k, v in result.timings_ms.items())

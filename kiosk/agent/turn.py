@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from edge.stt import Transcript
-from edge.tts import SpeechChunk, speech_tap
+from edge.tts import ReplyStopped, SpeechChunk, speech_tap
 from edge.vad import SAMPLE_RATE, VadOptions, find_speech
 from kiosk.agent.answers import fallback_reply, local_reply
 from kiosk.agent.context import VisitContext
@@ -42,20 +42,24 @@ from kiosk.store.text import words
 log = logging.getLogger(__name__)
 
 
-def _chunks_to(tap: Callable[[SpeechChunk], None]) -> Callable[[np.ndarray, int], None]:
-    """Cloud reply audio, as it arrives, to a live loop's speech tap. The tap raises to stop
-    a reply (a barge-in): from then on the rest of this reply is not handed to it."""
-    stopped = False
+def _chunks_to(
+    tap: Callable[[SpeechChunk], None], stopped: threading.Event
+) -> Callable[[np.ndarray, int], None]:
+    """Cloud reply audio, as it arrives, to a live loop's speech tap. Once the tap stops the
+    reply (a barge-in: `stopped` is set) or fails, the rest of it is not handed over."""
+    given_up = False
 
     def play(samples: np.ndarray, rate: int) -> None:
-        nonlocal stopped
-        if stopped:
+        nonlocal given_up
+        if given_up or stopped.is_set():
             return
         try:
             tap(SpeechChunk(np.asarray(samples, dtype=np.int16), rate, ""))
-        except Exception as exc:  # the tap's stop signal: the caller has already moved on
-            stopped = True
-            log.debug("cloud reply audio no longer wanted: %s", type(exc).__name__)
+        except ReplyStopped:
+            stopped.set()
+        except Exception:  # on the cloud client's thread: the turn must still finish
+            given_up = True
+            log.warning("cloud reply audio could not be played as it arrived", exc_info=True)
 
     return play
 
@@ -304,7 +308,7 @@ class TurnEngine:
                 if decision.route == "local"
                 else fallback_reply(decision, store)
             )
-            audio_out, rate = self._speak(reply_text, timings)
+            audio_out, rate, stopped = self._speak(reply_text, timings)
             local = decision.product is not None and decision.route == "local"
             shelf = store.shelf_of(decision.product) if local and decision.product else None
             result = TurnResult(
@@ -317,6 +321,7 @@ class TurnEngine:
                 rate,
                 error=error,
                 stt_confidence=transcript.confidence,
+                interrupted=stopped,
             )
         self.context.add_turn(
             result.transcript,
@@ -338,6 +343,7 @@ class TurnEngine:
         assert self.cloud is not None
         start = self.clock()
         tap = speech_tap.get()  # a live loop plays the reply as it streams in
+        stopped = threading.Event()
         request = CloudRequest(
             transcript=transcript.text,
             audio=audio if audio is not None else np.zeros(0, dtype=np.float32),
@@ -345,7 +351,7 @@ class TurnEngine:
             context=self.context.summary(),
             frame_jpeg=scene.frame_jpeg if scene is not None else None,
             speech_ended_ns=ended_ns,
-            on_audio=_chunks_to(tap) if tap is not None else None,
+            on_audio=_chunks_to(tap, stopped) if tap is not None else None,
         )
         try:
             reply = self.cloud.respond(request)
@@ -355,7 +361,7 @@ class TurnEngine:
         timings["cloud"] = self._elapsed(start)
         for stage, ms in reply.timings_ms.items():
             timings[f"cloud_{stage}"] = ms
-        return reply, None
+        return (replace(reply, interrupted=True) if stopped.is_set() else reply), None
 
     def route(self, transcript: Transcript, scene: Scene | None = None) -> RouteDecision:
         """The routing decision for a transcript, given what the camera sees."""
@@ -394,21 +400,27 @@ class TurnEngine:
         last = int(segments[-1].end_s * SAMPLE_RATE)
         return np.asarray(audio[first:last], dtype=np.float32)
 
-    def _speak(self, text: str, timings: dict[str, float]) -> tuple[np.ndarray, int]:
+    def _speak(self, text: str, timings: dict[str, float]) -> tuple[np.ndarray, int, bool]:
+        """The reply's audio, its rate, and whether the live loop stopped it part way."""
         start = self.clock()
         parts: list[np.ndarray] = []
         rate = self.tts.sample_rate
         tap = speech_tap.get()  # a live loop plays each chunk as soon as it is made
+        stopped = False
         for chunk in self._voice.stream(text):
             if not parts:
                 timings["tts_first_audio"] = self._elapsed(start)
             parts.append(chunk.samples)
             rate = chunk.sample_rate
             if tap is not None:
-                tap(chunk)
+                try:
+                    tap(chunk)
+                except ReplyStopped:
+                    stopped = True
+                    break
         timings["tts"] = self._elapsed(start)
         audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
-        return audio, rate
+        return audio, rate, stopped
 
     def _elapsed(self, start: float) -> float:
         return (self.clock() - start) * 1000.0

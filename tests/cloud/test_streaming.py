@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from edge.tts import SpeechChunk, speech_tap
+from edge.tts import ReplyStopped, SpeechChunk, speech_tap
 from edge.vad import SileroVad
 from kiosk.agent.turn import TurnEngine
 from kiosk.cloud.client import GeminiLiveClient
@@ -70,7 +70,7 @@ def test_a_stopped_tap_gets_no_more_of_the_reply(
 
     def barged_in(chunk: SpeechChunk) -> None:
         calls.append(chunk)
-        raise RuntimeError("the shopper talked over it")
+        raise ReplyStopped  # the shopper talked over it
 
     token = speech_tap.set(barged_in)
     try:
@@ -79,3 +79,4 @@ def test_a_stopped_tap_gets_no_more_of_the_reply(
         speech_tap.reset(token)
     assert result.decision.route == "cloud"  # the client kept its session and finished the turn
     assert len(calls) == 1
+    assert result.interrupted  # the turn log will say the shopper cut it short

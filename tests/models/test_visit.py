@@ -2,7 +2,8 @@
 them: the vision service on a file camera; the full-duplex conversation loop with the
 end-of-turn policy (Silero, Smart Turn and the store-aware judge) on a real-time microphone;
 faster-whisper, the router and Piper, the reply playing on a real-time virtual speaker; the
-local Gemini Live simulator for escalations; the visit tracker and telemetry.
+local Gemini Live simulator for escalations; the visit tracker and telemetry. (The prewarmer
+and the control socket are not started: every reply is synthesised when it is asked for.)
 
 The camera shows an empty shop floor, then a shopper walks up (scikit-image's astronaut) and
 the vision service reports her arrival. She asks where the AA batteries are, holds the pack
@@ -13,10 +14,10 @@ service reports her gone and the visit tracker ends the visit, so its context is
 The turn log then holds every turn with its route, reason and timings.
 
 The shopper waits for each answer before asking the next question, as a person would, and cuts
-in a fixed time after the reply she interrupts started playing; the visit takes about a
-minute of real time, never more than two. The microphone does not hear the speaker (as with a
-file microphone in `kiosk run`), so no echo canceller is in the loop. Nothing here asserts a
-latency: the machine may be busy.
+in once the answer she interrupts is made (on screen) and has played for a while; the visit
+takes about a minute of real time, never more than two. The microphone does not hear the
+speaker (as with a file microphone in `kiosk run`), so no echo canceller is in the loop.
+Nothing here asserts a latency: the machine may be busy.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ CUT_IN_AFTER_S = 1.5
 ANSWER_WAIT_S = 30.0
 """Longest the shopper waits for an answer (or for the camera) before going on regardless."""
 VISIT_LIMIT_S = 120.0
+"""From the microphone's start to the visit's end, however slow the kiosk is."""
 CAMERA_LINKS = 9
 """More links than the file camera caches, so it reads the picture from disk every time."""
 
@@ -271,13 +273,18 @@ class Shopper:
     vision: VisionService
     voices: dict[str, np.ndarray]
     missed: list[str] = field(default_factory=list)
+    ends_at: float = field(default_factory=lambda: time.monotonic() + VISIT_LIMIT_S)
+    """Past this she waits for nothing more: the visit never runs past its limit."""
+
+    def patience(self) -> float:
+        return max(0.1, min(ANSWER_WAIT_S, self.ends_at - time.monotonic()))
 
     def wait(self, what: str, ready: Callable[[], bool]) -> None:
-        if not self.seen.wait(ready):
+        if not self.seen.wait(ready, self.patience()):
             self.missed.append(what)
 
     def wait_for_camera(self, what: str, ready: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + ANSWER_WAIT_S
+        deadline = time.monotonic() + self.patience()
         while not ready():
             if time.monotonic() > deadline:
                 self.missed.append(what)
@@ -286,7 +293,7 @@ class Shopper:
 
     def ask(self, text: str) -> Spoken:
         spoken = self.mic.say(self.voices[text])
-        if not spoken.done.wait(ANSWER_WAIT_S):
+        if not spoken.done.wait(self.patience()):
             self.missed.append(f"saying {text!r}")
         return spoken
 
@@ -308,6 +315,7 @@ class Shopper:
         time.sleep(0.5)
 
     def visit(self) -> None:
+        self.ends_at = time.monotonic() + VISIT_LIMIT_S
         if not self.mic.started.wait(10.0):
             self.missed.append("the microphone starting")
         time.sleep(2.0)  # the empty shop floor
@@ -324,7 +332,8 @@ class Shopper:
         self.wait("the camera seeing her leave", lambda: bool(self._presence(engaged=False)))
 
     def cut_in(self) -> None:
-        """Ask about the milk and talk over its answer once it has played for a while."""
+        """Ask about the milk and talk over its answer once it is made (the screen shows it)
+        and has played for a while."""
         replies = len(self.seen.of(ReplyStarted))
         asked = self.ask(MILK)
         self.wait("the milk answer", lambda: len(self.seen.of(ReplyStarted)) > replies)
@@ -340,7 +349,7 @@ class Shopper:
 
     def _playing_since(self, after_ns: int) -> int | None:
         """When the speaker started playing the first reply after `after_ns`."""
-        deadline = time.monotonic() + ANSWER_WAIT_S
+        deadline = time.monotonic() + self.patience()
         while time.monotonic() < deadline:
             played = [ns for ns, _ in list(self.speaker.played) if ns > after_ns]
             if played:
@@ -417,7 +426,6 @@ def test_a_visit(runtime: Runtime, tmp_path: Path) -> None:
         vision.start(emit)
         shopper.wait("the camera delivering frames", lambda: bool(seen.of(DeviceStatus)))
         shopper.wait_for_camera("the floor analysed", lambda: vision.analysed > 0)
-        began = time.monotonic()
         agent.start()
         shopper.visit()
         shopper.wait_for_camera(
@@ -426,7 +434,6 @@ def test_a_visit(runtime: Runtime, tmp_path: Path) -> None:
         )
         mic.close()
         agent.join(timeout=10.0)
-        took = time.monotonic() - began
     finally:
         stop.set()
         mic.close()
@@ -437,15 +444,15 @@ def test_a_visit(runtime: Runtime, tmp_path: Path) -> None:
         engine.scene = None
         engine.cloud = runtime.cloud.client
 
-    assert not agent.is_alive()
-    assert shopper.missed == [], shopper.missed
-    assert took < VISIT_LIMIT_S
     results = loop.results
     heard = [(r.transcript, r.decision.route, r.decision.reason) for r in results]
+    assert not agent.is_alive()
+    assert shopper.missed == [], (shopper.missed, heard)
     assert len(results) == 5, heard
     routes = [(r.decision.route, r.shelf.id if r.shelf else None) for r in results]
     assert routes[0] == ("local", "A5-L"), heard
     assert routes[1] == ("local", "A5-L") and results[1].decision.source == "held", heard
+    assert "barcode" in results[1].decision.reason
     assert results[2].decision.route == "cloud", (heard[2], results[2].error)
     assert results[2].reply_audio.size > 0  # the simulator answered, in its own voice
     assert routes[3] == ("local", "D1"), heard
@@ -468,17 +475,24 @@ def test_a_visit(runtime: Runtime, tmp_path: Path) -> None:
     assert speaker.cleared_ns
     assert len([e for e in events if isinstance(e, ReplyStarted)]) == len(results)
 
-    # the visit's context and the redacted frame reached the cloud; the context is forgotten
-    # once the shopper left
-    assert len(cloud.requests) == 1, [(r.transcript, r.context) for r in cloud.requests]
-    assert "Duracell AA batteries" in cloud.requests[0].context
-    assert cloud.requests[0].frame_jpeg
+    # the visit's context and the redacted frame reached the cloud with the open question (the
+    # end-of-turn policy may take the cut-in's "Actually," for a question of its own and
+    # escalate it too; that turn is cancelled as she goes on talking, and merged into hers);
+    # the context is forgotten once the shopper left
+    asked = cloud.requests[0]
+    assert asked.transcript == results[2].transcript
+    assert "Duracell AA batteries" in asked.context
+    assert asked.frame_jpeg
     assert tracker.state is TurnState.IDLE and engine.context.summary() == ""
 
     # the turn log holds every turn with its route, reason and timings
     telemetry = observers.telemetry
     assert telemetry.turn_log is not None
-    rows = TurnLog(telemetry.turn_log.path).turns()
+    turn_log = TurnLog(telemetry.turn_log.path)
+    try:
+        rows = turn_log.turns()
+    finally:
+        turn_log.close()
     assert [row.route for row in rows] == [r.decision.route for r in results]
     assert [row.interrupted for row in rows] == [c.interrupted for c in completed]
     for row in rows:

@@ -4,6 +4,7 @@ duplex in real time with a barge-in (a few seconds of wall time, no timing asser
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,21 @@ class SlowTone(ToneTts):
             n = int(self.sample_rate * 0.2 * len(sentence.split()))
             wave = (np.sin(np.arange(n) * 0.1) * 3000).astype(np.int16)
             yield SpeechChunk(wave, self.sample_rate, sentence)
+
+
+class DawdlingTone(SlowTone):
+    """Takes a second over the reply's second sentence (the engine asks for one sentence at a
+    time): a reply still being made when the shopper talks over its first sentence."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def stream(self, text: str) -> Iterator[SpeechChunk]:
+        self.calls += 1
+        if self.calls == 2:
+            time.sleep(1.0)
+        yield from super().stream(text)
 
 
 def _engine(store: Path, stt: ScriptedStt, tts: ToneTts) -> TurnEngine:
@@ -131,3 +147,31 @@ def test_device_losses_wait_for_the_loops_sink_then_flow_straight_through() -> N
         DeviceStatus("microphone", ok=False, detail="input device 'USB' stopped"),
         DeviceStatus("speaker", ok=True, detail="speaker 'USB' is back"),
     ]
+
+
+def test_a_reply_cut_short_while_still_being_made_is_logged_as_interrupted(
+    mini_store_dir: Path,
+) -> None:
+    talk = Conversation(7).add_user_speech(0.3, 1.0).add_user_speech(2.0, 2.6)
+    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
+    speaker = VirtualSpeaker()
+    events: list[Event] = []
+    loop = ConversationLoop(
+        _engine(mini_store_dir, stt, DawdlingTone()),
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=True),
+        speaker,
+        events.append,
+        turn_model=SureTurn(),
+    )
+    try:
+        results = loop.run(threading.Event())
+    finally:
+        speaker.close()
+    assert loop.stats.barge_ins == 1
+    completed = [e for e in events if isinstance(e, TurnCompleted)]
+    assert [c.interrupted for c in completed] == [True, False]  # the first reached the log too
+    assert [c.shelf_id for c in completed] == ["A5-L", "H2-R"]
+    assert [r.shelf.id if r.shelf else None for r in results] == ["A5-L", "H2-R"]
+    assert results[0].interrupted
