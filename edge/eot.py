@@ -46,7 +46,7 @@ from edge.vad import WINDOW_MS
 _ARTICLES = "the a an some any my your our their his her its no each every"
 _PREPOSITIONS = "for with of to in on at from about by near under over into than like between"
 _CONJUNCTIONS = "and or but so because if than"
-_FILLERS = "um uh er erm uhm hmm ah eh mm"
+_FILLERS = "um uh er erm uhm hmm ah eh mm actually wait"
 _PREPOSITION_SET = frozenset(_PREPOSITIONS.split())
 _WH_OBJECT = re.compile(r"(?:what|who|whom)(?:'s| is| are| was| were| do| does| did)\b")
 """A question opening like this asks about the object of a verb or preposition later on."""

@@ -81,6 +81,7 @@ def test_a_transcript_that_stops_mid_sentence_continues(text: str, expected: boo
     [
         ("Where are the", TextCue.DANGLING),
         ("I need some, um", TextCue.DANGLING),
+        ("Actually.", TextCue.DANGLING),  # a shopper starting over, not a question
         ("Do you know where the milk is?", TextCue.WHOLE),  # a question may end on "is"
         ("Can you text the coupon to 5551234567?", TextCue.WHOLE),
         ("What is this one good for?", TextCue.WHOLE),
