@@ -25,12 +25,13 @@ from kiosk.audio_setup import (
     DeviceRelay,
     hears_the_speaker,
     listening,
+    loop_options,
     open_device_mic,
     speaker_missing,
 )
 from kiosk.audio_setup import open_speaker as open_audio_speaker
 from kiosk.config import KioskConfig, gemini_api_key, load_config
-from kiosk.conversation import ConversationLoop, LoopOptions
+from kiosk.conversation import ConversationLoop
 from kiosk.errors import KioskError
 from kiosk.events import (
     DeviceStatus,
@@ -161,7 +162,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
             turn_model=hearing.turn_model,
             echo=hearing.echo if room else None,
             gate=hearing.gate if room else None,
-            options=LoopOptions(barge_in=config.audio.barge_in),
+            options=loop_options(config),
         )
 
     def on_sigterm(*_: object) -> None:

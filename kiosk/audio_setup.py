@@ -24,6 +24,7 @@ from edge.turn_detect import SmartTurn
 from kiosk.agent.completeness import CatalogJudge
 from kiosk.agent.turn import TurnEngine
 from kiosk.config import KioskConfig
+from kiosk.conversation import LoopOptions
 from kiosk.events import DeviceName, DeviceStatus, Event, EventSink
 from kiosk.models import ModelCache
 
@@ -108,6 +109,12 @@ class Listening:
     turn_model: SmartTurn | None
     echo: EchoCanceller | None
     gate: ResidualGate | None
+
+
+def loop_options(config: KioskConfig) -> LoopOptions:
+    """The live loop's settings from the config's audio section."""
+    audio = config.audio
+    return LoopOptions(barge_in=audio.barge_in, barge_in_min_dbfs=audio.barge_in_min_dbfs)
 
 
 def listening(

@@ -55,6 +55,9 @@ class AudioSettings(Section):
     """WebRTC echo cancellation with the speaker's playback as reference; needed for barge-in."""
     barge_in: bool = True
     """Speech over the kiosk's reply stops the reply and starts a new turn."""
+    barge_in_min_dbfs: float = Field(default=-45.0, ge=-90.0, le=0.0)
+    """Speech quieter than this (after echo cancellation) never stops a reply: chatter across
+    the store is not the shopper at the kiosk. Lower it for a microphone with little gain."""
 
 
 class VadSettings(Section):

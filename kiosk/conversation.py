@@ -78,6 +78,8 @@ class LoopOptions:
     echo paths (`kiosk bench audio`: at most 0.54, loud and reverberant), the shopper's does
     within about 110 ms."""
     barge_in_threshold: float = 0.6
+    barge_in_min_dbfs: float = -45.0
+    """Quieter speech is someone else in the store, not a barge-in."""
     echo_tail_ms: int = 320
     """After the speaker goes quiet the room still rings: speech starting within this is
     treated as possible echo too."""
@@ -377,7 +379,10 @@ class ConversationLoop:
         self._utterances.put_nowait(utterance)
 
     def _watch_barge_in(self, window: HeardWindow) -> None:
-        if window.probability < self.options.barge_in_threshold:
+        options = self.options
+        if window.probability < options.barge_in_threshold or (
+            window.rms_dbfs < options.barge_in_min_dbfs
+        ):
             self._barge_run.clear()
             return
         self._barge_run.append(window.stamp_ns)

@@ -232,9 +232,9 @@ def say(line: dict[str, Any]) -> None:
 def run(plan_path: Path, camera_dir: Path) -> int:
     from edge.vad import SileroVad
     from kiosk.agent.observers import start_observers
-    from kiosk.audio_setup import listening
+    from kiosk.audio_setup import listening, loop_options
     from kiosk.config import load_config
-    from kiosk.conversation import ConversationLoop, LoopOptions
+    from kiosk.conversation import ConversationLoop
     from kiosk.runtime import build_runtime
     from kiosk.vision import open_vision
 
@@ -271,7 +271,7 @@ def run(plan_path: Path, camera_dir: Path) -> int:
         turn_model=listen.turn_model,
         echo=listen.echo,
         gate=listen.gate,
-        options=LoopOptions(barge_in=config.audio.barge_in),
+        options=loop_options(config),
     )
     stop = threading.Event()
     say(mark("loaded"))

@@ -19,7 +19,7 @@ from edge.playback import VirtualSpeaker
 from edge.vad import SileroVad
 from edge.vision.faces import BlazeFace
 from kiosk.agent.observers import AgentObservers, start_observers
-from kiosk.audio_setup import DeviceRelay, listening
+from kiosk.audio_setup import DeviceRelay, listening, loop_options
 from kiosk.cloud.budget import TokenBudget
 from kiosk.cloud.client import GeminiLiveClient, LiveSettings
 from kiosk.cloud.factory import vad_model_factory
@@ -28,7 +28,7 @@ from kiosk.cloud.sim.options import SimOptions
 from kiosk.cloud.sim.server import SimThread
 from kiosk.config import gemini_api_key, load_config
 from kiosk.control import request
-from kiosk.conversation import ConversationLoop, LoopOptions
+from kiosk.conversation import ConversationLoop
 from kiosk.errors import KioskError
 from kiosk.runtime import Runtime, build_runtime
 from kiosk.service import ServiceHooks
@@ -218,7 +218,7 @@ class Rig:
                 turn_model=self.hearing.turn_model,
                 echo=self.hearing.echo,
                 gate=self.hearing.gate,
-                options=LoopOptions(barge_in=self.config.audio.barge_in),
+                options=loop_options(self.config),
             )
             died: list[BaseException] = []
             agent = threading.Thread(

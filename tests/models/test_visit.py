@@ -43,10 +43,10 @@ from edge.wav import resample
 from kiosk.agent.observers import start_observers
 from kiosk.agent.ports import CloudReply, CloudRequest
 from kiosk.agent.states import TurnState
-from kiosk.audio_setup import listening
+from kiosk.audio_setup import listening, loop_options
 from kiosk.cloud.client import GeminiLiveClient
 from kiosk.config import check_config_text
-from kiosk.conversation import ConversationLoop, LoopOptions
+from kiosk.conversation import ConversationLoop
 from kiosk.events import (
     DeviceStatus,
     Event,
@@ -415,7 +415,7 @@ def test_a_visit(runtime: Runtime, tmp_path: Path) -> None:
         emit,
         0,
         turn_model=hearing.turn_model,
-        options=LoopOptions(barge_in=config.audio.barge_in),
+        options=loop_options(config),
     )  # no echo canceller: this microphone does not hear the speaker
     assert loop.full_duplex
     shopper = Shopper(mic, camera, seen, speaker, vision, _voices(runtime))

@@ -16,7 +16,7 @@ from edge.eot import SmartEndpoint
 from edge.playback import VirtualSpeaker
 from edge.tts import SpeechChunk
 from kiosk.agent.turn import TurnEngine
-from kiosk.conversation import ConversationLoop
+from kiosk.conversation import ConversationLoop, LoopOptions
 from kiosk.events import (
     Event,
     ReplyProgress,
@@ -175,3 +175,30 @@ def test_a_reply_cut_short_while_still_being_made_is_logged_as_interrupted(
     assert [c.shelf_id for c in completed] == ["A5-L", "H2-R"]
     assert [r.shelf.id if r.shelf else None for r in results] == ["A5-L", "H2-R"]
     assert results[0].interrupted
+
+
+def test_speech_too_quiet_to_be_the_shopper_does_not_stop_the_reply(
+    mini_store_dir: Path,
+) -> None:
+    talk = Conversation(7).add_user_speech(0.3, 1.0).add_user_speech(2.2, 2.8)  # -20 dBFS
+    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
+    speaker = VirtualSpeaker()
+    events: list[Event] = []
+    loop = ConversationLoop(
+        _engine(mini_store_dir, stt, SlowTone()),
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=True),
+        speaker,
+        events.append,
+        max_turns=1,
+        turn_model=SureTurn(),
+        options=LoopOptions(barge_in_min_dbfs=-10.0),  # as if across the store
+    )
+    try:
+        loop.run(threading.Event())
+    finally:
+        speaker.close()
+    assert loop.stats.barge_ins == 0
+    completed = [e for e in events if isinstance(e, TurnCompleted)]
+    assert [c.interrupted for c in completed] == [False]
