@@ -55,7 +55,7 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "scripts/dev.sh test" in readme and "scripts/dev.sh run" in readme
-    assert "exec scripts/dev.sh test" in ci
+    assert "scripts/dev.sh test" in ci.splitlines()  # the line, as the README writes it
 
 
 @pytest.mark.parametrize("script", ["scripts/dev.sh", ".ci/run"])
