@@ -107,6 +107,20 @@ class TurnAudio:
         self._preroll.clear()
         self.active = False
 
+    def utterance(
+        self, audio: np.ndarray, last_voiced_ns: int, last_ns: int, cut: bool, reason: str
+    ) -> Utterance:
+        """The finished turn: speech ends with the window stamped `last_voiced_ns`, the
+        decision is made at the end of the window stamped `last_ns`."""
+        return Utterance(
+            audio=audio,
+            start_ns=self.windows[0][1],
+            end_ns=last_voiced_ns + WINDOW_NS,
+            cut=cut,
+            decided_ns=last_ns + WINDOW_NS,
+            reason=reason,
+        )
+
 
 def check_window(window: np.ndarray) -> None:
     if len(window) != WINDOW:
@@ -170,13 +184,9 @@ class UtteranceSegmenter:
         return []
 
     def _finish(self, stamp_ns: int, cut: bool) -> Utterance:
-        utterance = Utterance(
-            audio=self._turn.audio(),
-            start_ns=self._turn.windows[0][1],
-            end_ns=self._last_voiced_ns + WINDOW_NS,
-            cut=cut,
-            decided_ns=stamp_ns + WINDOW_NS,
-            reason="max-turn" if cut else "silence",
+        reason = "max-turn" if cut else "silence"
+        utterance = self._turn.utterance(
+            self._turn.audio(), self._last_voiced_ns, stamp_ns, cut, reason
         )
         self.reset()
         return utterance

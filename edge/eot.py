@@ -33,7 +33,6 @@ from enum import Enum
 import numpy as np
 
 from edge.endpoint import (
-    WINDOW_NS,
     Action,
     Probe,
     SpeechBegan,
@@ -258,14 +257,7 @@ class SmartEndpoint:
 
     def _finish(self, reason: str, cut: bool) -> Utterance:
         audio = self._turn.audio() if cut else self.utterance_audio()
-        utterance = Utterance(
-            audio=audio,
-            start_ns=self._turn.windows[0][1],
-            end_ns=self._last_voiced_ns + WINDOW_NS,
-            cut=cut,
-            decided_ns=self._last_ns + WINDOW_NS,
-            reason=reason,
-        )
+        utterance = self._turn.utterance(audio, self._last_voiced_ns, self._last_ns, cut, reason)
         self.reset()
         return utterance
 
@@ -348,13 +340,7 @@ class PipecatEndpoint:
         return []
 
     def _finish(self, reason: str, cut: bool) -> Utterance:
-        utterance = Utterance(
-            audio=self._turn.audio(),
-            start_ns=self._turn.windows[0][1],
-            end_ns=self._last_voiced_ns + WINDOW_NS,
-            cut=cut,
-            decided_ns=self._last_ns + WINDOW_NS,
-            reason=reason,
-        )
+        audio = self._turn.audio()
+        utterance = self._turn.utterance(audio, self._last_voiced_ns, self._last_ns, cut, reason)
         self.reset()
         return utterance

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from edge.audio_io import FileMic, RecordingSpeaker
 from edge.eot import SmartEndpoint
 from edge.playback import VirtualSpeaker
 from edge.tts import SpeechChunk
-from kiosk.agent.turn import TurnEngine
+from kiosk.agent.turn import TurnEngine, TurnResult
 from kiosk.conversation import ConversationLoop, LoopOptions
 from kiosk.events import (
     Event,
@@ -73,6 +74,47 @@ def _engine(store: Path, stt: ScriptedStt, tts: ToneTts) -> TurnEngine:
     return TurnEngine(Catalog(load_store(store)), LoudnessVad(), stt, tts, bias_stt=False)
 
 
+@dataclass
+class DuplexRun:
+    loop: ConversationLoop
+    speaker: VirtualSpeaker
+    events: list[Event]
+    results: list[TurnResult]
+
+
+def _talk_over(
+    store: Path,
+    tts: ToneTts,
+    second_at_s: float = 2.2,
+    max_turns: int = 0,
+    options: LoopOptions | None = None,
+) -> DuplexRun:
+    """Two questions, the second spoken from `second_at_s` while the first answer plays,
+    through a real-time full-duplex loop."""
+    talk = Conversation(7).add_user_speech(0.3, 1.0)
+    talk.add_user_speech(second_at_s, second_at_s + 0.6)
+    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
+    speaker = VirtualSpeaker()
+    events: list[Event] = []
+    loop = ConversationLoop(
+        _engine(store, stt, tts),
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=True),
+        speaker,
+        events.append,
+        max_turns=max_turns,
+        turn_model=SureTurn(),
+        options=options or LoopOptions(),
+    )
+    assert loop.full_duplex
+    try:
+        results = loop.run(threading.Event())
+    finally:
+        speaker.close()
+    return DuplexRun(loop, speaker, events, results)
+
+
 def test_lock_step_answers_each_question_once(mini_store_dir: Path) -> None:
     talk = Conversation(6).add_user_speech(0.5, 1.5).add_user_speech(3.0, 4.0)
     stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
@@ -99,24 +141,8 @@ def test_lock_step_answers_each_question_once(mini_store_dir: Path) -> None:
 
 
 def test_talking_over_the_reply_stops_it_and_starts_the_next_turn(mini_store_dir: Path) -> None:
-    talk = Conversation(7).add_user_speech(0.3, 1.0).add_user_speech(2.2, 2.8)
-    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
-    speaker = VirtualSpeaker()
-    events: list[Event] = []
-    loop = ConversationLoop(
-        _engine(mini_store_dir, stt, SlowTone()),
-        LoudnessVad(),
-        SmartEndpoint(),
-        FileMic.from_samples(talk.audio, realtime=True),
-        speaker,
-        events.append,
-        turn_model=SureTurn(),
-    )
-    assert loop.full_duplex
-    try:
-        results = loop.run(threading.Event())
-    finally:
-        speaker.close()
+    run = _talk_over(mini_store_dir, SlowTone())
+    loop, speaker, events, results = run.loop, run.speaker, run.events, run.results
     assert [r.shelf.id if r.shelf else None for r in results] == ["A5-L", "H2-R"]
     assert loop.stats.barge_ins == 1
     first, *rest = speaker.handles
@@ -152,23 +178,8 @@ def test_device_losses_wait_for_the_loops_sink_then_flow_straight_through() -> N
 def test_a_reply_cut_short_while_still_being_made_is_logged_as_interrupted(
     mini_store_dir: Path,
 ) -> None:
-    talk = Conversation(7).add_user_speech(0.3, 1.0).add_user_speech(2.0, 2.6)
-    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
-    speaker = VirtualSpeaker()
-    events: list[Event] = []
-    loop = ConversationLoop(
-        _engine(mini_store_dir, stt, DawdlingTone()),
-        LoudnessVad(),
-        SmartEndpoint(),
-        FileMic.from_samples(talk.audio, realtime=True),
-        speaker,
-        events.append,
-        turn_model=SureTurn(),
-    )
-    try:
-        results = loop.run(threading.Event())
-    finally:
-        speaker.close()
+    run = _talk_over(mini_store_dir, DawdlingTone(), second_at_s=2.0)
+    loop, events, results = run.loop, run.events, run.results
     assert loop.stats.barge_ins == 1
     completed = [e for e in events if isinstance(e, TurnCompleted)]
     assert [c.interrupted for c in completed] == [True, False]  # the first reached the log too
@@ -180,25 +191,9 @@ def test_a_reply_cut_short_while_still_being_made_is_logged_as_interrupted(
 def test_speech_too_quiet_to_be_the_shopper_does_not_stop_the_reply(
     mini_store_dir: Path,
 ) -> None:
-    talk = Conversation(7).add_user_speech(0.3, 1.0).add_user_speech(2.2, 2.8)  # -20 dBFS
-    stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
-    speaker = VirtualSpeaker()
-    events: list[Event] = []
-    loop = ConversationLoop(
-        _engine(mini_store_dir, stt, SlowTone()),
-        LoudnessVad(),
-        SmartEndpoint(),
-        FileMic.from_samples(talk.audio, realtime=True),
-        speaker,
-        events.append,
-        max_turns=1,
-        turn_model=SureTurn(),
-        options=LoopOptions(barge_in_min_dbfs=-10.0),  # as if across the store
-    )
-    try:
-        loop.run(threading.Event())
-    finally:
-        speaker.close()
+    quiet = LoopOptions(barge_in_min_dbfs=-10.0)  # the -20 dBFS voice as if across the store
+    run = _talk_over(mini_store_dir, SlowTone(), max_turns=1, options=quiet)
+    loop, events = run.loop, run.events
     assert loop.stats.barge_ins == 0
     completed = [e for e in events if isinstance(e, TurnCompleted)]
     assert [c.interrupted for c in completed] == [False]
