@@ -5,10 +5,13 @@ Steps, each timed:
 - change: a tiny thumbnail difference; an unchanged scene is not analysed again.
 - faces: BlazeFace short-range on the whole frame; the shopper is a large face near the centre.
 - barcode: OpenCV's EAN/UPC detector on the show zone; a code in the catalog is exact.
-- embed: MobileNetV2 embedding of the show zone, ranked against the references by cosine.
 - verify: ORB key points of the show zone against the references' (LSH + RANSAC); the product
-  the embedding ranks or the key points vote for is named only with enough geometric inliers
-  and a lead over the runner-up. Otherwise it is unknown.
+  the key points vote for is named only with enough geometric inliers and a lead over the
+  runner-up.
+- embed: only when the key points named nothing: the MobileNetV2 embedding of the show zone,
+  ranked against the references by cosine, offers its two best for the same geometric check.
+  References without key points are matched by the embedding alone, with its margin.
+  Otherwise the product is unknown.
 - cloud: full-range BlazeFace finds every face, all are flattened, the frame is scaled and
   encoded, and the encoded frame is decoded and checked again before it may be sent.
 """
@@ -25,6 +28,7 @@ from edge.vision.barcode import BarcodeReader
 from edge.vision.change import ChangeDetector
 from edge.vision.embed import Embedder, square_crop
 from edge.vision.faces import BlazeFace, Face
+from edge.vision.features import Verified
 from edge.vision.frame import CloudFrame, CloudFramer
 from edge.vision.image import fit_within
 from edge.vision.references import ProductIndex
@@ -39,7 +43,8 @@ BARCODE_SIDE = 800
 class Recognition:
     label: str
     how: str
-    """'barcode' or 'embedding' (the embedding ranked it, key points confirmed it)."""
+    """'barcode', 'keypoints' (their geometry named it) or 'embedding' (the embedding
+    ranked it and key points confirmed it, or the references have no key points)."""
     score: float
 
 
@@ -58,12 +63,9 @@ class Analysis:
     barcodes: tuple[str, ...]
     change: float
     timings_ms: dict[str, float] = field(default_factory=dict)
-    """Wall time per step."""
+    """Wall time per step that ran."""
     cpu_ms: dict[str, float] = field(default_factory=dict)
     """CPU time of the analysing thread per step: what a step costs whatever else runs."""
-    candidate: str | None = None
-    """The embedding's best guess, named or not (for benchmarks and logs)."""
-    candidate_score: float = 0.0
 
 
 @dataclass
@@ -111,9 +113,9 @@ class Prefilter:
         clock.lap("faces")
         product, codes, unread = self._barcode(crop)
         clock.lap("barcode")
-        candidate, candidate_score, unknown = None, 0.0, unread > 0 or bool(codes)
+        unknown = unread > 0 or bool(codes)
         if product is None and self.index is not None and self.embedder is not None:
-            product, candidate, candidate_score, partial = self._visual(crop, clock)
+            product, partial = self._visual(crop, clock)
             unknown = unknown or partial
         return Analysis(
             captured_ns=captured_ns,
@@ -128,8 +130,6 @@ class Prefilter:
             change=change,
             timings_ms=timings,
             cpu_ms=cpu,
-            candidate=candidate,
-            candidate_score=candidate_score,
         )
 
     def cloud_frame(self, image: np.ndarray, analysis: Analysis) -> CloudFrame | None:
@@ -151,38 +151,37 @@ class Prefilter:
                     return Recognition(label, "barcode", 1.0), (code.code,), 0
         return None, tuple(c.code for c in scan.codes), scan.unread
 
-    def _visual(
-        self, crop: np.ndarray, clock: _Stopwatch
-    ) -> tuple[Recognition | None, str | None, float, bool]:
+    def _visual(self, crop: np.ndarray, clock: _Stopwatch) -> tuple[Recognition | None, bool]:
+        """The product the show zone holds, and whether an unnamed item is partly like one."""
         assert self.index is not None and self.embedder is not None
         if not len(self.index):
-            return None, None, 0.0, False
-        embedding = self.embedder.embed([crop])[0]
-        scores = self.index.matcher.scores(embedding)
-        ranked = [int(i) for i in np.argsort(-scores)[:2]]
-        products = self.index.products
-        candidate, candidate_score = products[ranked[0]], float(scores[ranked[0]])
-        clock.lap("embed")
-        if self.index.features.size == 0:  # no key points in the references: embedding alone
-            match = self.index.matcher.match(embedding)
-            clock.lap("verify")
-            if match is not None and match.accepted:
-                recognised = Recognition(match.label, "embedding", match.score)
-                return recognised, candidate, candidate_score, False
-            return None, candidate, candidate_score, False
-        verified = self.index.features.verify(crop, extra=ranked)
+            return None, False
+        features = self.index.features
+        votes = features.votes(crop) if features.size else None
+        verified = features.verify(votes) if votes is not None else None
         clock.lap("verify")
-        if verified is None:
-            return None, candidate, candidate_score, False
+        if verified is not None and verified.accepted:
+            return self._named(verified, "keypoints"), False
+        embedding = self.embedder.embed([crop])[0]
+        if features.size == 0:  # no key points in the references: the embedding alone
+            match = self.index.matcher.match(embedding)
+            clock.lap("embed")
+            if match is not None and match.accepted:
+                return Recognition(match.label, "embedding", match.score), False
+            return None, False
+        ranked = [int(i) for i in np.argsort(-self.index.matcher.scores(embedding))[:2]]
+        clock.lap("embed")
+        if votes is None:
+            return None, False
+        verified = features.verify(votes, extra=ranked)
+        clock.lap("verify")
         if verified.accepted:
-            label = products[verified.index]
-            return (
-                Recognition(label, "embedding", verified.score),
-                candidate,
-                candidate_score,
-                False,
-            )
-        return None, candidate, candidate_score, verified.inliers >= self.unknown_min_inliers
+            return self._named(verified, "embedding"), False
+        return None, verified.inliers >= self.unknown_min_inliers
+
+    def _named(self, verified: Verified, how: str) -> Recognition:
+        assert self.index is not None
+        return Recognition(self.index.products[verified.index], how, verified.score)
 
 
 class _Stopwatch:

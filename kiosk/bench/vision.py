@@ -1,7 +1,9 @@
 """`kiosk bench vision`: the prefilter's speed, accuracy and idle cost, with the real models.
 
 - time per frame for each step and in total, at 640x480 and 1920x1080, fp32 and int8, on one
-  core (OpenCV and onnxruntime limited to one thread), with every step forced to run;
+  core (OpenCV and onnxruntime limited to one thread), in two scenes: a known product held up
+  (its barcode is read but not used, so the visual steps run) and nothing held up (every step
+  runs: key points name nothing, so the embedding runs too);
 - product top-1 on augmented photos of the demo store's products (kiosk.bench.vision_set), kept
   apart from the reference images, by barcode, by the visual matcher, and by the MobileNet
   embedding alone;
@@ -26,7 +28,7 @@ from edge.vision.embed import square_crop
 from edge.vision.prefilter import Prefilter
 from kiosk.bench.stats import summary_ms
 from kiosk.bench.vision_faces import face_figures
-from kiosk.bench.vision_set import HARD, STANDARD, HeldFrame, held_frames
+from kiosk.bench.vision_set import HARD, STANDARD, HeldFrame, empty_frames, held_frames
 from kiosk.bench.vision_store import index_figures
 from kiosk.config import VisionSettings
 from kiosk.errors import KioskError
@@ -74,7 +76,12 @@ def run_vision_bench(quick: bool = False) -> dict[str, Any]:
             prefilter, _ = build_prefilter(settings, models, store, precision=precision)
             prefilter.warm_up()
             prefilters[precision] = prefilter
-            timing = _timing(prefilter, sets["standard"], 8 if quick else 30)
+            count = 8 if quick else 30
+            scenes = {
+                "held": [f.image for f in sets["standard"][:count]],
+                "nothing_held": list(empty_frames(count)),
+            }
+            timing = {scene: _timing(prefilter, images) for scene, images in scenes.items()}
             report["timing_ms"][precision] = timing
             report["products"][precision] = {
                 name: _accuracy(prefilter, frames) for name, frames in sets.items()
@@ -98,7 +105,7 @@ def _full_range(prefilter: Prefilter) -> Any:
 
 
 def _forced(prefilter: Prefilter) -> Prefilter:
-    """The same prefilter with barcodes read but never matched: every step runs."""
+    """The same prefilter with barcodes read but never matched: the visual steps run."""
     return Prefilter(
         faces=prefilter.faces,
         embedder=prefilter.embedder,
@@ -110,7 +117,7 @@ def _forced(prefilter: Prefilter) -> Prefilter:
     )
 
 
-def _timing(prefilter: Prefilter, frames: list[HeldFrame], count: int) -> dict[str, Any]:
+def _timing(prefilter: Prefilter, images: list[np.ndarray]) -> dict[str, Any]:
     """Per step, wall time and the analysing thread's CPU time (all work runs on it: one
     core). On a busy machine wall time includes waiting for a core; CPU time does not."""
     forced = _forced(prefilter)
@@ -120,8 +127,8 @@ def _timing(prefilter: Prefilter, frames: list[HeldFrame], count: int) -> dict[s
             "wall": defaultdict(list),
             "cpu": defaultdict(list),
         }
-        for frame in frames[:count]:
-            image = frame.image if size == (640, 480) else cv2.resize(frame.image, size)
+        for frame in images:
+            image = frame if size == (640, 480) else cv2.resize(frame, size)
             start, start_cpu = time.perf_counter(), time.thread_time()
             forced.change.score(image)
             change = {
@@ -219,8 +226,8 @@ def _loop_cpu(
 
 def _choose(report: dict[str, Any]) -> dict[str, str]:
     int8, fp32 = report["products"]["int8"]["standard"], report["products"]["fp32"]["standard"]
-    t8 = report["timing_ms"]["int8"]["640x480"]["cpu"]["embed"]["p50_ms"]
-    t32 = report["timing_ms"]["fp32"]["640x480"]["cpu"]["embed"]["p50_ms"]
+    t8 = report["timing_ms"]["int8"]["nothing_held"]["640x480"]["cpu"]["embed"]["p50_ms"]
+    t32 = report["timing_ms"]["fp32"]["nothing_held"]["640x480"]["cpu"]["embed"]["p50_ms"]
     same = int8["top1"] >= fp32["top1"] - 0.01
     cpu = "int8" if same and t8 <= t32 else "fp32"
     return {
@@ -233,9 +240,13 @@ def _choose(report: dict[str, Any]) -> dict[str, str]:
 
 def _targets(report: dict[str, Any]) -> dict[str, Any]:
     chosen = "int8" if report["choice"]["cpu"].startswith("int8") else "fp32"
-    timing = report["timing_ms"][chosen]["640x480"]
-    prefilter = timing["cpu"]["prefilter_total"]["p50_ms"]
-    wall = timing["wall"]["prefilter_total"]["p50_ms"]
+    totals = {
+        scene: {
+            clock: sizes["640x480"][clock]["prefilter_total"]["p50_ms"] for clock in ("cpu", "wall")
+        }
+        for scene, sizes in report["timing_ms"][chosen].items()
+    }
+    prefilter = max(t["cpu"] for t in totals.values())
     idle = report["idle_cpu"]["still_scene_pct_of_core"]
     top1 = report["products"][chosen]["standard"]["top1"]
     faces = report["faces"]["cloud_frames"]["faces_found_in_sent_frames"]
@@ -243,8 +254,7 @@ def _targets(report: dict[str, Any]) -> dict[str, Any]:
         "prefilter_640x480_ms": {
             "target": TARGETS["prefilter_640x480_ms"],
             "precision": chosen,
-            "cpu_p50": prefilter,
-            "wall_p50": wall,
+            "p50_by_scene": totals,
             "ok": prefilter <= TARGETS["prefilter_640x480_ms"],
         },
         "idle_cpu_pct_of_core": {
@@ -262,10 +272,11 @@ def _targets(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print_precision(name: str, timing: dict[str, Any], products: dict[str, Any]) -> None:
-    for size, clocks in timing.items():
-        for clock, steps in clocks.items():
-            parts = " ".join(f"{k}={v['p50_ms']:.1f}" for k, v in steps.items())
-            print(f"vision {name} {size} {clock} p50 ms: {parts}", flush=True)
+    for scene, sizes in timing.items():
+        for size, clocks in sizes.items():
+            for clock, steps in clocks.items():
+                parts = " ".join(f"{k}={v['p50_ms']:.1f}" for k, v in steps.items())
+                print(f"vision {name} {scene} {size} {clock} p50 ms: {parts}", flush=True)
     for profile, figures in products.items():
         print(
             f"vision {name} products {profile}: top-1 {figures['top1']:.3f} "

@@ -243,6 +243,16 @@ def held_frame(
     return HeldFrame(sku, frame, box, person, recipe)
 
 
+def empty_frames(count: int, seed: int = 20261122) -> Iterator[np.ndarray]:
+    """`count` frames with nothing held up: a shop backdrop, every other one with a person."""
+    from skimage import data
+
+    astronaut = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)  # type: ignore[no-untyped-call]
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        yield person_scene(rng, astronaut)[0] if i % 2 else backdrop(rng)
+
+
 def held_frames(
     photos: dict[str, Path],
     per_product: int = 4,

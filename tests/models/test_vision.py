@@ -176,11 +176,51 @@ def test_held_up_products_without_a_readable_barcode_are_recognised(
     )  # no barcode reader: only the embedding and key points
     right = wrong = 0
     for frame in held_frames(chosen, per_product=1, seed=5):
-        product = visual.analyse(frame.image, 0).product
+        analysis = visual.analyse(frame.image, 0)
+        product = analysis.product
         right += product is not None and product.label == frame.sku
         wrong += product is not None and product.label != frame.sku
+        if product is not None and product.how == "keypoints":
+            assert "embed" not in analysis.timings_ms, "named by key points: no embedding"
     assert wrong == 0
     assert right >= 5
+
+
+def test_with_nothing_held_up_every_step_runs_and_nothing_is_named(prefilter: Prefilter) -> None:
+    from kiosk.bench.vision_set import empty_frames
+
+    visual = Prefilter(prefilter.faces, prefilter.embedder, prefilter.index, None, prefilter.framer)
+    for image in empty_frames(4, seed=7):
+        analysis = visual.analyse(image, 0)
+        assert analysis.product is None
+        assert {"faces", "verify", "embed"} <= set(analysis.timings_ms)
+
+
+def test_references_without_key_points_are_matched_by_the_embedding(
+    prefilter: Prefilter,
+) -> None:
+    """Plain packs give no key points; their references are matched by cosine and margin."""
+    from edge.vision.embed import square_crop
+    from edge.vision.features import Keypoints
+    from edge.vision.image import read_image
+    from edge.vision.references import ProductIndex, ReferenceSet
+
+    assert prefilter.embedder is not None
+    products = [p for p in load_store(demo_store_path()).products if p.sku][:3]
+    photos = [read_image(p.images[0]) for p in products]
+    zones = [prefilter.analyse(photo, 0).zone for photo in photos]
+    embeddings = prefilter.embedder.embed(
+        [square_crop(photo, zone) for photo, zone in zip(photos, zones, strict=True)]
+    )
+    labels = tuple(str(p.sku) for p in products)
+    plain = ReferenceSet(labels, embeddings, tuple(Keypoints.empty() for _ in labels))
+    visual = Prefilter(
+        prefilter.faces, prefilter.embedder, ProductIndex(plain), None, prefilter.framer
+    )
+    for label, photo in zip(labels, photos, strict=True):
+        product = visual.analyse(photo, 0).product
+        assert product is not None
+        assert (product.label, product.how) == (label, "embedding")
 
 
 def test_real_faces_are_gone_from_every_cloud_frame(
