@@ -55,6 +55,18 @@ class Probe:
     audio: np.ndarray = field(repr=False)
 
 
+@dataclass(frozen=True)
+class Heard:
+    """A text probe's answer: the speculative transcript and how sure the recogniser was."""
+
+    text: str
+    confidence: float = 1.0
+    """exp(mean token log-probability), 0..1."""
+
+
+ProbeAnswer = float | str | Heard
+"""A turn probe's probability, or a text probe's transcript (plain, or with confidence)."""
+
 Action = SpeechBegan | Probe | Utterance
 
 
@@ -64,7 +76,7 @@ class Endpointer(Protocol):
 
     def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]: ...
 
-    def resolve(self, probe_id: int, value: float | str) -> list[Action]: ...
+    def resolve(self, probe_id: int, value: ProbeAnswer) -> list[Action]: ...
 
     def reset(self) -> None: ...
 
@@ -179,7 +191,7 @@ class UtteranceSegmenter:
             return [self._finish(stamp_ns, cut=False)]
         return []
 
-    def resolve(self, probe_id: int, value: float | str) -> list[Action]:
+    def resolve(self, probe_id: int, value: ProbeAnswer) -> list[Action]:
         """The silence rule asks no model."""
         return []
 

@@ -34,7 +34,9 @@ import numpy as np
 
 from edge.endpoint import (
     Action,
+    Heard,
     Probe,
+    ProbeAnswer,
     SpeechBegan,
     TurnAudio,
     Utterance,
@@ -135,6 +137,13 @@ class EndOfTurnOptions:
     """As `complete`, when the transcript names a product."""
     named_disagree_ms: int = 300
     """As `disagree_ms`, when the transcript names a product."""
+    min_confidence: float = 0.5
+    """A whole-looking transcript the recogniser was less sure of ends the turn only when
+    Smart Turn is very sure (`unsure_complete`), else after `wanting_ms`: Whisper hears a
+    pause fragment as a question ("do you sell" as "D-cell", "where are the, um" as "where
+    are you running?") with about 0.5."""
+    unsure_complete: float = 0.9
+    """Smart Turn probability that ends an unsure transcript's turn before `wanting_ms`."""
     fallback_ms: int = 1000
     """Silence after which the turn ends when no cue has decided it."""
     hold_ms: int = 2500
@@ -180,6 +189,7 @@ class SmartEndpoint:
         self._pending.clear()
         self._turn_p: float | None = None
         self._text: TextCue | None = None
+        self._unsure = False
 
     def step(self, window: np.ndarray, probability: float, stamp_ns: int) -> list[Action]:
         check_window(window)
@@ -217,14 +227,17 @@ class SmartEndpoint:
             actions.append(self._probe("turn", self._turn.audio()))
         return actions + self._decide()
 
-    def resolve(self, probe_id: int, value: float | str) -> list[Action]:
+    def resolve(self, probe_id: int, value: ProbeAnswer) -> list[Action]:
         probe = self._pending.pop(probe_id, None)
         if probe is None or probe[1] != self._epoch or not self._turn.active:
             return []  # the shopper spoke again since: the answer is stale
         if probe[0] == "turn":
+            assert not isinstance(value, Heard)
             self._turn_p = float(value)
         else:
-            self._text = self.judge(str(value))
+            heard = value if isinstance(value, Heard) else Heard(str(value))
+            self._text = self.judge(heard.text)
+            self._unsure = heard.confidence < self.options.min_confidence
         return self._decide()
 
     def utterance_audio(self) -> np.ndarray:
@@ -244,6 +257,11 @@ class SmartEndpoint:
             ended, reason = silence >= o.hold_ms, "fallback"
         elif self._text is TextCue.WANTING:
             ended, reason = silence >= o.wanting_ms, "fallback"
+        elif self._text in (TextCue.WHOLE, TextCue.NAMED) and p is not None and self._unsure:
+            if p >= o.unsure_complete:
+                ended, reason = True, "smart-turn"
+            else:
+                ended, reason = silence >= o.wanting_ms, "transcript"
         elif self._text in (TextCue.WHOLE, TextCue.NAMED) and p is not None:
             named = self._text is TextCue.NAMED
             if p >= (o.named_complete if named else o.complete):
@@ -331,11 +349,11 @@ class PipecatEndpoint:
             return [Probe(self._next_id, "turn", self._turn.audio())]
         return []
 
-    def resolve(self, probe_id: int, value: float | str) -> list[Action]:
+    def resolve(self, probe_id: int, value: ProbeAnswer) -> list[Action]:
         if probe_id != self._waiting or not self._turn.active:
             return []
         self._waiting = None
-        if float(value) > self.options.complete:
+        if not isinstance(value, Heard) and float(value) > self.options.complete:
             return [self._finish("smart-turn", cut=False)]
         return []
 

@@ -2,7 +2,9 @@
 
 A barge-in must silence the kiosk within 150 ms, so a reply is never handed to the device whole:
 `PlayQueue` holds queued replies (already resampled to the device's rate) and the audio thread
-pulls one short block at a time; `clear()` empties it, and the next block is silence. Every
+pulls one short block at a time; `clear()` empties it, and the next block is silence.
+`hold(seconds)` plays silence for a while without dropping anything: speech over the kiosk
+silences it at once, and the reply goes on if that speech was not the shopper's. Every
 block that plays is also written, at 16 kHz, to a `PlaybackTimeline` with the time it reaches
 the device: the echo canceller's reference.
 
@@ -68,6 +70,17 @@ class PlayQueue:
         self._items: deque[_Item] = deque()
         self._lock = threading.Lock()
         self.cleared = 0
+        self._held_until_ns = 0
+
+    def hold(self, seconds: float) -> None:
+        """Play silence for `seconds` from now, keeping the queue; `release()` ends it early."""
+        until = time.monotonic_ns() + int(seconds * 1e9)
+        with self._lock:
+            self._held_until_ns = max(self._held_until_ns, until)
+
+    def release(self) -> None:
+        with self._lock:
+            self._held_until_ns = 0
 
     def put(self, samples: np.ndarray, rate: int) -> PlayHandle:
         audio = np.asarray(samples)
@@ -92,6 +105,8 @@ class PlayQueue:
         refs: list[np.ndarray] = []
         filled = 0
         with self._lock:
+            if time.monotonic_ns() < self._held_until_ns:
+                return out, np.zeros(0, np.float32)
             while filled < n and self._items:
                 item = self._items[0]
                 take = min(n - filled, len(item.out) - item.pos)
@@ -117,10 +132,11 @@ class PlayQueue:
         return out, ref
 
     def clear(self) -> float:
-        """Drop everything queued; returns the seconds of audio dropped."""
+        """Drop everything queued and end a hold; returns the seconds of audio dropped."""
         with self._lock:
             dropped = sum(len(i.out) - i.pos for i in self._items) / self.rate
             items, self._items = list(self._items), deque()
+            self._held_until_ns = 0
         for item in items:
             item.handle.cut = item.handle.done = True
             item.handle.finished.set()
@@ -146,6 +162,10 @@ class StreamingSpeaker(Protocol):
     def play(self, samples: np.ndarray, rate: int) -> PlayHandle: ...
 
     def clear(self) -> float: ...
+
+    def hold(self, seconds: float) -> None: ...
+
+    def release(self) -> None: ...
 
     def pending_s(self) -> float: ...
 
@@ -214,6 +234,14 @@ class SoundDeviceSpeaker:
     def clear(self) -> float:
         return self._queue.clear() if self._queue is not None else 0.0
 
+    def hold(self, seconds: float) -> None:
+        if self._queue is not None:
+            self._queue.hold(seconds)
+
+    def release(self) -> None:
+        if self._queue is not None:
+            self._queue.release()
+
     def pending_s(self) -> float:
         return self._queue.pending_s() if self._queue is not None else 0.0
 
@@ -246,6 +274,7 @@ class VirtualSpeaker:
         """(time the block reached the 'device', 16 kHz samples) for every non-silent block."""
         self.handles: list[PlayHandle] = []
         self.cleared_ns: list[int] = []
+        self.held_ns: list[int] = []
         self._thread = threading.Thread(target=self._run, name="virtual-speaker", daemon=True)
         self._thread.start()
 
@@ -273,6 +302,13 @@ class VirtualSpeaker:
         dropped = self._queue.clear()
         self.cleared_ns.append(time.monotonic_ns())
         return dropped
+
+    def hold(self, seconds: float) -> None:
+        self._queue.hold(seconds)
+        self.held_ns.append(time.monotonic_ns())
+
+    def release(self) -> None:
+        self._queue.release()
 
     def pending_s(self) -> float:
         return self._queue.pending_s()
@@ -369,6 +405,16 @@ class ResilientSpeaker:
     def clear(self) -> float:
         dropped = self._silent.clear() if self._silent is not None else 0.0
         return dropped + (self._speaker.clear() if self._speaker is not None else 0.0)
+
+    def hold(self, seconds: float) -> None:
+        for speaker in (self._silent, self._speaker):
+            if speaker is not None:
+                speaker.hold(seconds)
+
+    def release(self) -> None:
+        for speaker in (self._silent, self._speaker):
+            if speaker is not None:
+                speaker.release()
 
     def pending_s(self) -> float:
         pending = self._silent.pending_s() if self._silent is not None else 0.0

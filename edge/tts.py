@@ -3,6 +3,9 @@
 The first sentence of a reply is split at its first comma when what comes before it is long
 enough to say on its own ("The Duracell AA batteries are in aisle 5," / "left side."): Piper
 takes about as long per word, so the shopper hears the first clause while the rest is made.
+A first clause still longer than FIRST_CHUNK_MAX_WORDS is split again before its first
+preposition ("The Land O Lakes salted butter is" / "in the dairy cooler on the back wall."),
+where a speaker would pause anyway.
 `speech_tap` lets whoever runs a turn (the live loop) hand each chunk to the speaker the moment
 it is made, while the turn engine still collects the whole reply.
 """
@@ -22,6 +25,10 @@ from edge.errors import ModelLoadError
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
 FIRST_CLAUSE_MIN_WORDS = 4
+FIRST_CHUNK_MAX_WORDS = 6
+PHRASE_STARTS = frozenset(
+    {"in", "on", "at", "by", "near", "next", "behind", "beside", "under", "above", "between"}
+)
 
 
 @dataclass(frozen=True)
@@ -44,14 +51,27 @@ def split_sentences(text: str) -> list[str]:
 
 def split_for_speech(text: str) -> list[str]:
     """Sentences, with the first one cut after its first clause when that clause has at least
-    FIRST_CLAUSE_MIN_WORDS words and something follows it."""
+    FIRST_CLAUSE_MIN_WORDS words and something follows it, and a long first clause cut again
+    before a preposition (see `_phrase_split`)."""
     sentences = split_sentences(text)
     if not sentences:
         return []
     clauses = _CLAUSE_END.split(sentences[0], maxsplit=1)
     if len(clauses) == 2 and len(clauses[0].split()) >= FIRST_CLAUSE_MIN_WORDS and clauses[1]:
-        return [clauses[0], clauses[1], *sentences[1:]]
-    return sentences
+        return [*_phrase_split(clauses[0]), clauses[1], *sentences[1:]]
+    return [*_phrase_split(sentences[0]), *sentences[1:]]
+
+
+def _phrase_split(clause: str) -> list[str]:
+    """A clause of more than FIRST_CHUNK_MAX_WORDS words, cut before its first preposition
+    that leaves at least FIRST_CLAUSE_MIN_WORDS - 1 words before it and two after."""
+    words = clause.split()
+    if len(words) <= FIRST_CHUNK_MAX_WORDS:
+        return [clause]
+    for at in range(FIRST_CLAUSE_MIN_WORDS - 1, len(words) - 1):
+        if words[at].lower() in PHRASE_STARTS:
+            return [" ".join(words[:at]), " ".join(words[at:])]
+    return [clause]
 
 
 SILENCE_DBFS = -50.0

@@ -8,9 +8,12 @@ threads; a turn (STT, routing, TTS) runs on a turn thread, and each clause of th
 queued on the speaker as soon as it is synthesised.
 
 While the kiosk thinks or speaks it keeps listening. Speech heard over its own voice for
-`barge_in_ms` (after echo cancellation, at a stricter threshold) is a barge-in: the speaker's
-queue is cleared at once, the turn being prepared is cancelled, and the shopper's words become
-the next turn. If the shopper goes on talking right after a turn ended, before any of its reply
+`barge_in_ms` (after echo cancellation, at a stricter threshold) holds the speaker at once:
+silence, with the reply kept. Once the speaker is quiet the echo dies away; if the speech goes
+on (`barge_in_confirm_windows` more windows) it is a barge-in: the speaker's queue is cleared,
+the turn being prepared is cancelled, and the shopper's words become the next turn. If it does
+not, it was the room ringing with the kiosk's own voice, and the reply goes on where it paused.
+If the shopper goes on talking right after a turn ended, before any of its reply
 was heard, the two pieces are answered as one question.
 
 A mic read faster than real time (a file in a test) or a speaker that cannot stream falls back
@@ -31,7 +34,7 @@ import numpy as np
 
 from edge.audio_io import AudioBlock, Microphone, Speaker
 from edge.echo import EchoCanceller, ResidualGate
-from edge.endpoint import Action, Endpointer, Probe, SpeechBegan, Utterance
+from edge.endpoint import Action, Endpointer, Heard, Probe, ProbeAnswer, SpeechBegan, Utterance
 from edge.listen import AudioFrontEnd, HeardWindow, StreamingVad
 from edge.playback import PlayHandle
 from edge.stt import SpeculativeStt
@@ -73,13 +76,24 @@ class TurnCancelled(ReplyStopped):
 class LoopOptions:
     barge_in: bool = True
     barge_in_ms: int = 32
-    """Speech this long over the kiosk's own voice stops it. One window: after the echo
-    canceller and the residual gate, the kiosk's own voice never reached 0.6 on the simulated
-    echo paths (`kiosk bench audio`: at most 0.54, loud and reverberant), the shopper's does
-    within about 110 ms."""
+    """Speech this long over the kiosk's own voice holds the speaker. One window: the
+    shopper's speech reaches 0.6 through the echo canceller within about 60-200 ms."""
     barge_in_threshold: float = 0.6
     barge_in_min_dbfs: float = -45.0
     """Quieter speech is someone else in the store, not a barge-in."""
+    barge_in_hold_ms: int = 480
+    """How long the speaker is held silent while speech over it is confirmed."""
+    barge_in_settle_ms: int = 160
+    """Windows captured this soon after the hold can still carry the echo of what played
+    before it (the speaker-to-mic delay); they do not count."""
+    barge_in_confirm_windows: int = 2
+    """Windows of speech during the hold, after the settling time, that confirm it. A
+    reverberant room's echo leaks through the canceller in runs of a few windows while the
+    kiosk talks (`kiosk bench audio`: self-interruptions); with the speaker held it fades."""
+    barge_in_confirm_threshold: float = 0.5
+    barge_in_confirm_drop_db: float = 12.0
+    """A confirming window is at most this much quieter than the one that held the speaker:
+    the shopper goes on talking, while the room's echo falls away by tens of dB."""
     echo_tail_ms: int = 320
     """After the speaker goes quiet the room still rings: speech starting within this is
     treated as possible echo too."""
@@ -94,14 +108,35 @@ class LoopOptions:
 class LoopStats:
     barge_ins: int = 0
     barge_in_ms: list[float] = field(default_factory=list)
-    """From the first window of the barge-in's speech to the speaker's queue being cleared."""
+    """From the first window of the barge-in's speech to the speaker going silent (held, or
+    cleared without a hold)."""
     barge_in_heard_ns: list[int] = field(default_factory=list)
-    """Capture time of the end of the window that confirmed each barge-in."""
+    """Capture time of the end of the window that first held the speaker, for each barge-in."""
+    barge_in_held: int = 0
+    """Times speech over the kiosk held the speaker."""
+    barge_in_resumed: int = 0
+    """Holds that were not confirmed: the reply went on."""
     echo_utterances_dropped: int = 0
     merged: int = 0
     blocks_dropped: int = 0
     max_lag_ms: float = 0.0
     """The most a window was processed behind its capture (the front end falling behind)."""
+
+
+@dataclass
+class _Hold:
+    """The speaker held silent while speech over it is confirmed."""
+
+    turn: _Turn
+    onset_ns: int
+    heard_ns: int
+    held_ns: int
+    """When the speaker was told to hold (monotonic)."""
+    until_ns: int
+    """Capture time at which an unconfirmed hold lapses."""
+    level_dbfs: float
+    """Of the window that held the speaker."""
+    speech: int = 0
 
 
 @dataclass
@@ -136,6 +171,7 @@ class ConversationLoop:
         self.turns_done = 0
         self._turn: _Turn | None = None
         self._barge_run: list[int] = []
+        self._hold: _Hold | None = None
         self._speech_from_playback = False
         self._carry: Utterance | None = None
         self._windows_seen = 0
@@ -213,9 +249,10 @@ class ConversationLoop:
                 found.append(action)
         return found
 
-    def _probe_sync(self, probe: Probe) -> float | str:
+    def _probe_sync(self, probe: Probe) -> ProbeAnswer:
         if probe.kind == "text":
-            return self.stt.start(probe.audio, self.engine.stt_prompt).result().text
+            heard = self.stt.start(probe.audio, self.engine.stt_prompt).result()
+            return Heard(heard.text, heard.confidence)
         return self.turn_model.probability(probe.audio) if self.turn_model else 0.5
 
     def _answer_sync(self, turn: _Turn) -> None:
@@ -343,12 +380,13 @@ class ConversationLoop:
             if done.cancelled() or done.exception() is not None:
                 return
             value = done.result()
-            value = value.text if probe.kind == "text" else value
+            if probe.kind == "text":
+                value = Heard(value.text, value.confidence)
             self._loop.call_soon_threadsafe(self._resolve, probe.id, value)
 
         future.add_done_callback(arrived)
 
-    def _resolve(self, probe_id: int, value: float | str) -> None:
+    def _resolve(self, probe_id: int, value: ProbeAnswer) -> None:
         if not self._finished.is_set():
             self._handle(self.segmenter.resolve(probe_id, value))
 
@@ -380,6 +418,10 @@ class ConversationLoop:
 
     def _watch_barge_in(self, window: HeardWindow) -> None:
         options = self.options
+        hold = self._hold
+        if hold is not None:
+            self._confirm(hold, window)
+            return
         if window.probability < options.barge_in_threshold or (
             window.rms_dbfs < options.barge_in_min_dbfs
         ):
@@ -387,11 +429,54 @@ class ConversationLoop:
             return
         self._barge_run.append(window.stamp_ns)
         needed = max(1, round(self.options.barge_in_ms / 32))
-        if len(self._barge_run) >= needed:
-            self.stats.barge_in_heard_ns.append(window.stamp_ns + int(WINDOW_S * 1e9))
-            self._barge_in(self._barge_run[0])
+        if len(self._barge_run) < needed:
+            return
+        onset, heard_ns = self._barge_run[0], window.stamp_ns + int(WINDOW_S * 1e9)
+        self._barge_run.clear()
+        hold_speaker = getattr(self.speaker, "hold", None)
+        turn = self._turn
+        if hold_speaker is None or turn is None or turn.cancel.is_set():
+            self.stats.barge_in_heard_ns.append(heard_ns)
+            self._barge_in(onset)
+            return
+        hold_speaker(options.barge_in_hold_ms / 1000)
+        self.stats.barge_in_held += 1
+        until = heard_ns + options.barge_in_hold_ms * 1_000_000
+        self._hold = _Hold(turn, onset, heard_ns, time.monotonic_ns(), until, window.rms_dbfs)
 
-    def _barge_in(self, onset_ns: int) -> None:
+    def _confirm(self, hold: _Hold, window: HeardWindow) -> None:
+        """While the speaker is held: the shopper's speech goes on, or the hold lapses."""
+        options = self.options
+        if hold.turn is not self._turn or hold.turn.cancel.is_set():
+            self._hold = None
+            self._release()
+            return
+        floor = max(options.barge_in_min_dbfs, hold.level_dbfs - options.barge_in_confirm_drop_db)
+        settled = window.stamp_ns >= hold.heard_ns + options.barge_in_settle_ms * 1_000_000
+        if (
+            settled
+            and window.probability >= options.barge_in_confirm_threshold
+            and window.rms_dbfs >= floor
+        ):
+            hold.speech += 1
+            if hold.speech >= options.barge_in_confirm_windows:
+                self._hold = None
+                self.stats.barge_in_heard_ns.append(hold.heard_ns)
+                self._barge_in(hold.onset_ns, hold.held_ns)
+                return
+        if window.stamp_ns + int(WINDOW_S * 1e9) >= hold.until_ns:
+            self._hold = None
+            self.stats.barge_in_resumed += 1
+            self._release()
+            log.info("speech over the kiosk was not confirmed: the reply goes on")
+
+    def _release(self) -> None:
+        release = getattr(self.speaker, "release", None)
+        if release is not None:
+            release()
+
+    def _barge_in(self, onset_ns: int, silenced_ns: int = 0) -> None:
+        """Stop the reply; `silenced_ns` is when a hold already silenced the speaker."""
         turn = self._turn
         self._barge_run.clear()
         if turn is None or turn.cancel.is_set():
@@ -402,7 +487,7 @@ class ConversationLoop:
             clear()
         cleared_ns = time.monotonic_ns()
         self.stats.barge_ins += 1
-        self.stats.barge_in_ms.append((cleared_ns - onset_ns) / 1e6)
+        self.stats.barge_in_ms.append(((silenced_ns or cleared_ns) - onset_ns) / 1e6)
         self._speech_from_playback = False  # the speech in progress is the shopper's
         self._barged = True
         if not any(h.started_ns for h in turn.handles):

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from edge.echo import GateOptions, ResidualGate, WebRtcEchoCanceller, erle_db
-from edge.endpoint import Endpointer
+from edge.endpoint import Endpointer, Heard
 from edge.eot import EndOfTurnOptions, SmartEndpoint
 from edge.playback import VirtualSpeaker
 from edge.room import EchoMic, EchoPath, EchoPathOptions, ScriptedShopper
@@ -43,7 +43,6 @@ from kiosk.bench import turn_eval
 from kiosk.bench.stats import summary_ms
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
-from kiosk.events import Event
 from kiosk.runtime import Runtime, build_runtime
 
 SPEECH = turn_eval.DATA / "speech"
@@ -74,8 +73,9 @@ class RealTurnModels:
     def turn(self, audio: np.ndarray) -> float:
         return self._turn.probability(audio)
 
-    def text(self, audio: np.ndarray) -> str:
-        return self._stt.transcribe(audio, self._prompt).text
+    def text(self, audio: np.ndarray) -> Heard:
+        heard = self._stt.transcribe(audio, self._prompt)
+        return Heard(heard.text, heard.confidence)
 
 
 def run_audio_bench(quick: bool = False) -> dict[str, Any]:
@@ -87,7 +87,8 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report["stt"]["transcript_after_eot"] = report["end_of_turn"]["kiosk"]["transcript_after_eot"]
     report["tts"] = bench_tts(runtime, quick)
     report["echo"] = bench_echo(runtime)
-    report["barge_in"] = bench_barge_in(runtime, trials=2 if quick else 5)
+    report["barge_in"] = bench_barge_in(runtime, trials=3 if quick else 9)
+    report["own_echo"] = bench_own_echo(runtime, trials=3 if quick else 9)
     report["device_path"] = bench_device_path(runtime)
     print_report(report)
     return report
@@ -254,16 +255,45 @@ def barge_in_trial(
 
     shopper = ScriptedShopper([first, second * 0.8], answering_since, seed=seed)
     holder["mic"] = shopper
-    mic = EchoMic(shopper, speaker.timeline, EchoPath())
-    events: list[Event] = []
+    loop = _live_loop(runtime, shopper, speaker, EchoPath(), max_turns=2)
+    onset = shopper.onsets_ns[1] if len(shopper.onsets_ns) > 1 else 0
+    # silent from the hold that the barge-in confirmed, or from the clear without one
+    silenced = sorted(t for t in [*speaker.held_ns, *speaker.cleared_ns] if onset and t >= onset)
+    confirmed = loop.stats.barge_ins > 0 and silenced
+    reaction = (silenced[0] - onset) / 1e6 + speaker.output_latency_s * 1000 if confirmed else None
+    cleared = [t for t in speaker.cleared_ns if onset and t >= onset]
+    heard = [t for t in loop.stats.barge_in_heard_ns if onset and t >= onset]
+    return {
+        "reaction_ms": round(reaction, 1) if reaction is not None else None,
+        "cleared_after_ms": round((cleared[0] - onset) / 1e6, 1) if cleared else None,
+        "heard_after_ms": round((heard[0] - onset) / 1e6, 1) if heard else None,
+        "held": loop.stats.barge_in_held,
+        "resumed": loop.stats.barge_in_resumed,
+        "max_processing_lag_ms": round(loop.stats.max_lag_ms, 1),
+        "loop_ms": loop.stats.barge_in_ms,
+        "barge_ins": loop.stats.barge_ins,
+        "turns": [r.transcript for r in loop.results],
+        "echo_dropped": loop.stats.echo_utterances_dropped,
+    }
+
+
+def _live_loop(
+    runtime: Runtime,
+    shopper: ScriptedShopper,
+    speaker: VirtualSpeaker,
+    path: EchoPath,
+    max_turns: int,
+) -> ConversationLoop:
+    """The full-duplex loop on a shopper heard through `path` with the kiosk's own echo, run
+    to its end (at most 90 s)."""
     loop = ConversationLoop(
         runtime.engine,
         SileroVad(runtime.models.require_file("silero-vad")),
         _endpointer(),
-        mic,
+        EchoMic(shopper, speaker.timeline, path),
         speaker,
-        events.append,
-        max_turns=2,
+        lambda event: None,
+        max_turns=max_turns,
         turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
         echo=WebRtcEchoCanceller(),
         gate=ResidualGate(),
@@ -272,19 +302,30 @@ def barge_in_trial(
     runner.start()
     runner.join(timeout=90)
     speaker.close()
-    onset = shopper.onsets_ns[1] if len(shopper.onsets_ns) > 1 else 0
-    cleared = [t for t in speaker.cleared_ns if onset and t >= onset]
-    reaction = (cleared[0] - onset) / 1e6 + speaker.output_latency_s * 1000 if cleared else None
-    heard = [t for t in loop.stats.barge_in_heard_ns if onset and t >= onset]
-    return {
-        "reaction_ms": round(reaction, 1) if reaction is not None else None,
-        "heard_after_ms": round((heard[0] - onset) / 1e6, 1) if heard else None,
-        "max_processing_lag_ms": round(loop.stats.max_lag_ms, 1),
-        "loop_ms": loop.stats.barge_in_ms,
-        "barge_ins": loop.stats.barge_ins,
-        "turns": [r.transcript for r in loop.results],
-        "echo_dropped": loop.stats.echo_utterances_dropped,
-    }
+    return loop
+
+
+def bench_own_echo(runtime: Runtime, trials: int) -> dict[str, Any]:
+    """Replies nobody talks over, on the loud reverberant echo path: the canceller lets runs of
+    the kiosk's own voice through, which hold the speaker; none may stop the reply."""
+    questions = [
+        "local_aa_batteries__piper_en-US-joe-medium_x100.wav",
+        "local_whole_milk__piper_en-US-joe-medium_x110.wav",
+        "local_double_a_batteries__piper_en-US-joe-medium_x090.wav",
+    ]
+    totals = {"replies": 0, "held": 0, "resumed": 0, "self_interruptions": 0, "extra_turns": 0}
+    for trial in range(trials):
+        speaker = VirtualSpeaker()
+        question = read_wav(SPEECH / questions[trial % len(questions)])
+        shopper = ScriptedShopper([question], lambda t_ns: False, seed=trial)
+        options = EchoPathOptions(delay_ms=120, gain_db=0.0, rt60_s=0.5, seed=trial)
+        loop = _live_loop(runtime, shopper, speaker, EchoPath(options), max_turns=2)
+        totals["replies"] += 1
+        totals["held"] += loop.stats.barge_in_held
+        totals["resumed"] += loop.stats.barge_in_resumed
+        totals["self_interruptions"] += loop.stats.barge_ins
+        totals["extra_turns"] += max(0, len(loop.results) - 1)
+    return {"path": "delay 120 ms, 0 dB, RT60 0.5 s", **totals}
 
 
 def bench_device_path(runtime: Runtime) -> dict[str, Any]:
@@ -433,10 +474,16 @@ def print_report(report: dict[str, Any]) -> None:
     b = report["barge_in"]["reaction"]
     heard = report["barge_in"]["heard_in_audio"]
     print(
-        f"audio: barge-in confirmed {heard['p50_ms']} ms (p50) of audio after the shopper "
+        f"audio: barge-in heard {heard['p50_ms']} ms (p50) of audio after the shopper "
         "started (the rest of the reaction is processing lag)"
     )
     print(
         f"audio: barge-in, speech onset to playback stopped: p50 {b['p50_ms']} ms, p95 "
         f"{b['p95_ms']} ms over {b['n']} trials (target <= {t['barge_in_ms']})"
+    )
+    own = report["own_echo"]
+    print(
+        f"audio: own echo ({own['path']}): {own['replies']} replies, speaker held "
+        f"{own['held']} times, {own['resumed']} resumed, {own['self_interruptions']} "
+        f"self-interruptions, {own['extra_turns']} turns heard from its own voice"
     )

@@ -128,6 +128,12 @@ class BenchSpeaker:
     def clear(self) -> float:
         return self._out.clear()
 
+    def hold(self, seconds: float) -> None:
+        self._out.hold(seconds)
+
+    def release(self) -> None:
+        self._out.release()
+
     def pending_s(self) -> float:
         return self._out.pending_s()
 

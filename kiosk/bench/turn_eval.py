@@ -27,7 +27,15 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from edge.endpoint import Action, Endpointer, Probe, Utterance, UtteranceSegmenter
+from edge.endpoint import (
+    Action,
+    Endpointer,
+    Heard,
+    Probe,
+    ProbeAnswer,
+    Utterance,
+    UtteranceSegmenter,
+)
 from edge.eot import EndOfTurnOptions, PipecatEndpoint, SmartEndpoint
 from edge.vad import SAMPLE_RATE, WINDOW, VadOptions
 from edge.wav import read_wav
@@ -100,7 +108,7 @@ class Models(Protocol):
 
     def turn(self, audio: np.ndarray) -> float: ...
 
-    def text(self, audio: np.ndarray) -> str: ...
+    def text(self, audio: np.ndarray) -> str | Heard: ...
 
 
 class CachedModels:
@@ -108,7 +116,7 @@ class CachedModels:
 
     def __init__(self, models: Models) -> None:
         self.models = models
-        self._cache: dict[tuple[str, int, bytes], tuple[float | str, float]] = {}
+        self._cache: dict[tuple[str, int, bytes], tuple[ProbeAnswer, float]] = {}
         self._vad: dict[str, np.ndarray] = {}
         self.calls: dict[str, list[float]] = {"turn": [], "text": []}
 
@@ -117,7 +125,7 @@ class CachedModels:
             self._vad[item.name] = self.models.vad(item.audio)
         return self._vad[item.name]
 
-    def answer(self, kind: str, audio: np.ndarray) -> tuple[float | str, float]:
+    def answer(self, kind: str, audio: np.ndarray) -> tuple[ProbeAnswer, float]:
         key = (kind, len(audio), audio[-WINDOW:].tobytes())
         if key not in self._cache:
             start = time.perf_counter()
@@ -164,7 +172,7 @@ def simulate(
     compute: Literal["measured", "none"] = "measured",
 ) -> Outcome:
     """Feed one clip to a policy; the first utterance it finishes is its end of turn."""
-    pending: list[tuple[float, int, float | str]] = []  # (deliver at s, probe id, answer)
+    pending: list[tuple[float, int, ProbeAnswer]] = []  # (deliver at s, probe id, answer)
     probes = 0
     text_ready: float | None = None
     for i, p in enumerate(probs):

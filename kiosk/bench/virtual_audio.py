@@ -413,6 +413,7 @@ class VirtualOutput:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.handed_s = 0.0
+        self._held_until_ns = 0
         self._thread = threading.Thread(target=self._run, name="virtual-speaker", daemon=True)
         self._thread.start()
 
@@ -441,11 +442,21 @@ class VirtualOutput:
         """Drop what is queued and not yet played (a barge-in); returns the seconds dropped."""
         with self._lock:
             items, self._items = self._items, []
+            self._held_until_ns = 0
         for item in items:
             item.cut = item.done = True
             item.finished.set()
             item._notify()
         return sum((len(i.samples) - i.pos) / RATE for i in items)
+
+    def hold(self, seconds: float) -> None:
+        """Play silence for `seconds`, keeping the queue (speech over the kiosk, unconfirmed)."""
+        with self._lock:
+            self._held_until_ns = max(self._held_until_ns, time.monotonic_ns() + int(seconds * 1e9))
+
+    def release(self) -> None:
+        with self._lock:
+            self._held_until_ns = 0
 
     def pending_s(self) -> float:
         with self._lock:
@@ -463,6 +474,8 @@ class VirtualOutput:
         first_handed = 0
         touched: list[Queued] = []
         with self._lock:
+            if time.monotonic_ns() < self._held_until_ns:
+                return out, 0
             while filled < self._tick and self._items:
                 item = self._items[0]
                 take = min(self._tick - filled, len(item.samples) - item.pos)

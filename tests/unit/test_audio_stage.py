@@ -104,6 +104,23 @@ def test_the_queue_plays_in_order_and_clear_drops_the_rest_at_once() -> None:
     assert not out.any() and len(ref) == 0  # the very next block is silence
 
 
+def test_a_hold_plays_silence_and_keeps_the_reply_until_released_or_cleared() -> None:
+    queue = PlayQueue(rate=16000)
+    handle = queue.put(tone(0.2), 16000)
+    queue.pull(160, now_ns=0)
+    queue.hold(60.0)
+    out, ref = queue.pull(160, now_ns=1)
+    assert not out.any() and len(ref) == 0  # silent, and no echo reference either
+    assert abs(queue.pending_s() - 0.19) < 1e-3 and not handle.cut  # nothing dropped
+    queue.release()
+    out, _ = queue.pull(160, now_ns=2)
+    assert out.any() and abs(handle.played_s - 0.02) < 1e-3  # it goes on where it paused
+    queue.hold(60.0)
+    queue.clear()
+    later = queue.put(tone(0.1), 16000)
+    assert queue.pull(160, now_ns=3)[0].any() and later.started_ns == 3  # a clear ends a hold
+
+
 def test_a_reply_that_plays_to_the_end_is_done_not_cut() -> None:
     queue = PlayQueue(rate=16000)
     handle = queue.put(tone(0.1), 16000)
@@ -284,13 +301,27 @@ def test_a_speculative_transcript_is_reused_for_the_same_audio_only() -> None:
 
 
 def test_the_first_clause_of_a_reply_is_spoken_on_its_own() -> None:
-    reply = "The Duracell AA batteries are in aisle 5, left side. They're 9.99."
+    reply = "The batteries are in aisle 5, left side. They're 9.99."
     assert split_for_speech(reply) == [
-        "The Duracell AA batteries are in aisle 5,",
+        "The batteries are in aisle 5,",
         "left side.",
         "They're 9.99.",
     ]
     assert split_for_speech("Yes, aisle 5.") == ["Yes, aisle 5."]  # too short to split
+    assert split_for_speech("The whole milk is in the dairy cooler on the back wall. $4.") == [
+        "The whole milk is",
+        "in the dairy cooler on the back wall.",
+        "$4.",
+    ]
+    long_first = "The Pearl Milling Company pancake mix is in aisle 1, right side."
+    assert split_for_speech(long_first) == [
+        "The Pearl Milling Company pancake mix is",
+        "in aisle 1,",
+        "right side.",
+    ]
+    assert split_for_speech("Sorry, we do not sell anything like that here.") == [
+        "Sorry, we do not sell anything like that here."
+    ]  # "Sorry," is too short a clause, and the sentence has no preposition to pause at
     assert split_for_speech("") == []
 
 

@@ -56,8 +56,9 @@ class SlowTone(ToneTts):
 
 
 class DawdlingTone(SlowTone):
-    """Takes a second over the reply's second sentence (the engine asks for one sentence at a
-    time): a reply still being made when the shopper talks over its first sentence."""
+    """Takes two seconds over the reply's second sentence (the engine asks for one sentence at
+    a time): a reply still being made when the shopper's talking over its first sentence is
+    confirmed."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,7 +67,7 @@ class DawdlingTone(SlowTone):
     def stream(self, text: str) -> Iterator[SpeechChunk]:
         self.calls += 1
         if self.calls == 2:
-            time.sleep(1.0)
+            time.sleep(2.0)
         yield from super().stream(text)
 
 
@@ -88,11 +89,12 @@ def _talk_over(
     second_at_s: float = 2.2,
     max_turns: int = 0,
     options: LoopOptions | None = None,
+    burst_s: float = 0.6,
 ) -> DuplexRun:
-    """Two questions, the second spoken from `second_at_s` while the first answer plays,
-    through a real-time full-duplex loop."""
+    """Two questions, the second spoken from `second_at_s` for `burst_s` while the first
+    answer plays, through a real-time full-duplex loop."""
     talk = Conversation(7).add_user_speech(0.3, 1.0)
-    talk.add_user_speech(second_at_s, second_at_s + 0.6)
+    talk.add_user_speech(second_at_s, second_at_s + burst_s)
     stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
     speaker = VirtualSpeaker()
     events: list[Event] = []
@@ -186,6 +188,22 @@ def test_a_reply_cut_short_while_still_being_made_is_logged_as_interrupted(
     assert [c.shelf_id for c in completed] == ["A5-L", "H2-R"]
     assert [r.shelf.id if r.shelf else None for r in results] == ["A5-L", "H2-R"]
     assert results[0].interrupted
+
+
+def test_a_burst_over_the_reply_pauses_it_and_the_reply_goes_on(mini_store_dir: Path) -> None:
+    """A sound over the kiosk's voice that does not go on (the room ringing with the kiosk's
+    own echo, a cough) holds the speaker, then lets the reply finish where it paused."""
+    run = _talk_over(mini_store_dir, SlowTone(), max_turns=1, burst_s=0.05)
+    loop, speaker, events = run.loop, run.speaker, run.events
+    assert (loop.stats.barge_in_held, loop.stats.barge_in_resumed, loop.stats.barge_ins) == (
+        1,
+        1,
+        0,
+    )
+    assert speaker.held_ns and not speaker.cleared_ns
+    assert not any(h.cut for h in speaker.handles)
+    completed = [e for e in events if isinstance(e, TurnCompleted)]
+    assert [c.interrupted for c in completed] == [False]
 
 
 def test_speech_too_quiet_to_be_the_shopper_does_not_stop_the_reply(

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.endpoint import Action, Endpointer, Probe, SpeechBegan, Utterance, UtteranceSegmenter
+from edge.endpoint import (
+    Action,
+    Endpointer,
+    Heard,
+    Probe,
+    SpeechBegan,
+    Utterance,
+    UtteranceSegmenter,
+)
 from edge.eot import (
     EndOfTurnOptions,
     PipecatEndpoint,
@@ -25,7 +33,7 @@ class Script:
     """Feeds a policy windows of speech (1.0) and silence (0.0); answers probes at once with
     `turn` (Smart Turn) and `text` (the transcript), or leaves them unanswered."""
 
-    def __init__(self, policy: Endpointer, turn: float | None, text: str | None) -> None:
+    def __init__(self, policy: Endpointer, turn: float | None, text: str | Heard | None) -> None:
         self.policy = policy
         self.turn, self.text = turn, text
         self.i = 0
@@ -117,6 +125,24 @@ def test_a_question_that_names_a_product_ends_on_a_less_certain_melody() -> None
     whole = Script(SmartEndpoint(options, lambda _: TextCue.WHOLE), turn=0.35, text="why?")
     whole.feed(0.5, speech=True)
     assert whole.feed(0.5, speech=False) == []  # words alone: the melody must be surer
+
+
+def test_words_the_recogniser_was_unsure_of_wait_unless_smart_turn_is_sure() -> None:
+    """Whisper hears "do you sell, um" as "D-cell" with about 0.5: not a name to end on."""
+    options = EndOfTurnOptions(wanting_ms=1500, min_confidence=0.5, unsure_complete=0.9)
+    named = lambda _: TextCue.NAMED  # noqa: E731
+    unsure = Script(SmartEndpoint(options, named), turn=0.85, text=Heard("D-cell", 0.49))
+    unsure.feed(0.5, speech=True)
+    found = unsure.feed(2.0, speech=False)
+    assert len(found) == 1 and found[0].reason == "transcript"
+    assert 1450 <= (found[0].decided_ns - found[0].end_ns) / 1e6 <= 1600
+    sure_melody = Script(SmartEndpoint(options, named), turn=0.95, text=Heard("D-cell", 0.49))
+    sure_melody.feed(0.5, speech=True)
+    found = sure_melody.feed(0.5, speech=False)
+    assert len(found) == 1 and found[0].reason == "smart-turn"
+    heard_well = Script(SmartEndpoint(options, named), turn=0.85, text=Heard("D-cells?", 0.8))
+    heard_well.feed(0.5, speech=True)
+    assert len(heard_well.feed(0.5, speech=False)) == 1
 
 
 def test_both_cues_finished_end_the_turn_at_once() -> None:
