@@ -168,7 +168,9 @@ class Catalog:
             for t, w in zip(phrase, phrase_weights, strict=True)
         ) / sum(phrase_weights)
         score = 0.5 * query_cover + 0.5 * phrase_cover
-        if not any(_similarity(q, t) >= 0.85 for q in query for t in phrase):
+        # A lone letter ("b") or a three-letter sound-alike ("out" for "oat") is too little to be
+        # sure of: Whisper makes both out of a pause.
+        if not any(_similarity(q, t) >= 0.85 for q in query if len(q) > 1 for t in phrase):
             score *= _FUZZY_ONLY  # nothing heard for sure: a guess, not an answer
         return round(score, 4)
 
@@ -182,7 +184,7 @@ def _similarity(a: str, b: str, heard_known: bool = False) -> float:
         return 0.0
     discount = _KNOWN_WORD_SOUND_ALIKE if heard_known else 1.0
     if skeleton(a) == skeleton(b) and min(len(a), len(b)) > 2:
-        return 0.85 * discount
+        return (0.85 if min(len(a), len(b)) > 3 else 0.7) * discount
     short, long_ = sorted((a, b), key=len)
     if long_.startswith(short):
         return 0.6 + 0.3 * len(short) / len(long_)
