@@ -137,11 +137,12 @@ class EndOfTurnOptions:
     """As `complete`, when the transcript names a product."""
     named_disagree_ms: int = 300
     """As `disagree_ms`, when the transcript names a product."""
-    min_confidence: float = 0.5
+    min_confidence: float = 0.0
     """A whole-looking transcript the recogniser was less sure of ends the turn only when
     Smart Turn is very sure (`unsure_complete`), else after `wanting_ms`: Whisper hears a
     pause fragment as a question ("do you sell" as "D-cell", "where are the, um" as "where
-    are you running?") with about 0.5."""
+    are you running?") with about 0.5. Off (0) by default: poorly heard finished questions
+    then wait too (`kiosk bench audio`, policy `kiosk_unsure_wait`)."""
     unsure_complete: float = 0.9
     """Smart Turn probability that ends an unsure transcript's turn before `wanting_ms`."""
     fallback_ms: int = 1000

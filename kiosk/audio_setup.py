@@ -140,6 +140,7 @@ def listening(
         min_speech_ms=vad.min_speech_ms,
         hold_ms=audio.max_pause_ms,
         max_turn_s=audio.max_turn_s,
+        min_confidence=audio.unsure_transcript_confidence,
     )
     model = SmartTurn(models.require_file("smart-turn-v3"))
     judge = lexical_cue if engine is None else CatalogJudge(engine.catalog, held_up_now(engine))

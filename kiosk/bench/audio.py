@@ -429,7 +429,13 @@ def print_report(report: dict[str, Any]) -> None:
         f"(target < {t['vad_ms_per_window']})"
     )
     eot = report["end_of_turn"]
-    for name in ("kiosk", "pipecat_default", "silence_800ms"):
+    for name in (
+        "kiosk",
+        "kiosk_unsure_wait",
+        "kiosk_words_only",
+        "pipecat_default",
+        "silence_800ms",
+    ):
         r = eot[name]
         only = eot["policy_only"][name]
         print(

@@ -214,10 +214,16 @@ def _demo_judge() -> CatalogJudge:
     return CatalogJudge(Catalog(load_store(demo_store_path())))
 
 
+def _kiosk_unsure_wait() -> Endpointer:
+    """The kiosk's policy with `audio.unsure_transcript_confidence = 0.5`."""
+    return SmartEndpoint(EndOfTurnOptions(max_turn_s=30, min_confidence=0.5), _demo_judge())
+
+
 POLICIES: dict[str, Callable[[], Endpointer]] = {
     "silence_800ms": lambda: UtteranceSegmenter(VadOptions(min_silence_ms=800), max_turn_s=30),
     "pipecat_default": lambda: PipecatEndpoint(),
     "kiosk": _kiosk_policy,
+    "kiosk_unsure_wait": _kiosk_unsure_wait,
     "kiosk_words_only": lambda: SmartEndpoint(EndOfTurnOptions(max_turn_s=30)),
 }
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from kiosk.events import DeviceStatus, Event, Presence, StatusChanged, TurnCompleted
 from kiosk.soak.shopper import RATE, Question
+from kiosk.telemetry.redact import redact
 
 LATE_MS = 3000.0
 """A reply (or the honest fallback) later than this after the shopper stopped is a lost turn."""
@@ -105,6 +106,8 @@ class TurnMonitor:
         self.records: list[TurnRecord] = []
         self.extra_turns = 0
         """Turns the kiosk took that no question was waiting for."""
+        self.extra_heard: list[dict[str, str]] = []
+        """What each of those turns heard (redacted as the turn log is) and how it was routed."""
         self.silent_replies = 0
         self.devices: Counter[str] = Counter()
         self.presence: Counter[str] = Counter()
@@ -178,6 +181,8 @@ class TurnMonitor:
         with self._lock:
             record = self._pending()
             if record is None:
+                heard = {"heard": redact(event.transcript), "route": event.route}
+                self.extra_heard.append({**heard, "reason": redact(event.reason)})
                 return
             record.route, record.reason, record.error = event.route, event.reason, event.error
             record.kiosk_latency_ms = event.latency_ms

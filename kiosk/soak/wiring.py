@@ -313,6 +313,7 @@ class Rig:
             "routes": routes,
             "fallbacks_after_cloud_error": sum(1 for r in records if r.error),
             "extra_turns": monitor.extra_turns if monitor else 0,
+            "extra_turns_heard": monitor.extra_heard if monitor else [],
             "latency_ms": _percentiles(latencies),
             "stuck": [vars(s) for s in monitor.stuck] if monitor else [],
             "silent_replies": monitor.silent_replies if monitor else 0,
