@@ -10,7 +10,8 @@ queued on the speaker as soon as it is synthesised.
 While the kiosk thinks or speaks it keeps listening. Speech heard over its own voice for
 `barge_in_ms` (after echo cancellation, at a stricter threshold) holds the speaker at once:
 silence, with the reply kept. Once the speaker is quiet the echo dies away; if the speech goes
-on (`barge_in_confirm_windows` more windows) it is a barge-in: the speaker's queue is cleared,
+on (`barge_in_confirm_windows` more windows, heard once the room has stopped ringing with
+what played before the hold) it is a barge-in: the speaker's queue is cleared,
 the turn being prepared is cancelled, and the shopper's words become the next turn. If it does
 not, it was the room ringing with the kiosk's own voice, and the reply goes on where it paused.
 If the shopper goes on talking right after a turn ended, before any of its reply
@@ -81,13 +82,12 @@ class LoopOptions:
     barge_in_threshold: float = 0.6
     barge_in_min_dbfs: float = -45.0
     """Quieter speech is someone else in the store, not a barge-in."""
-    barge_in_hold_ms: int = 480
-    """How long the speaker is held silent while speech over it is confirmed."""
-    barge_in_settle_ms: int = 160
-    """Windows captured this soon after the hold can still carry the echo of what played
-    before it (the speaker-to-mic delay); they do not count."""
+    barge_in_hold_ms: int = 800
+    """How long the speaker is held silent while speech over it is confirmed: long enough for
+    the room to stop ringing (`echo_tail_ms`) and two windows after."""
     barge_in_confirm_windows: int = 2
-    """Windows of speech during the hold, after the settling time, that confirm it. A
+    """Windows of speech during the hold, captured `echo_tail_ms` or more after the speaker
+    went quiet (the echo of what played before the hold is gone by then), that confirm it. A
     reverberant room's echo leaks through the canceller in runs of a few windows while the
     kiosk talks (`kiosk bench audio`: self-interruptions); with the speaker held it fades."""
     barge_in_confirm_threshold: float = 0.5
@@ -136,6 +136,8 @@ class _Hold:
     """Capture time at which an unconfirmed hold lapses."""
     level_dbfs: float
     """Of the window that held the speaker."""
+    quiet_since_ns: int = 0
+    """Capture time of the first window with the speaker quiet (0: still playing)."""
     speech: int = 0
 
 
@@ -452,7 +454,12 @@ class ConversationLoop:
             self._release()
             return
         floor = max(options.barge_in_min_dbfs, hold.level_dbfs - options.barge_in_confirm_drop_db)
-        settled = window.stamp_ns >= hold.heard_ns + options.barge_in_settle_ms * 1_000_000
+        if window.playing:
+            hold.quiet_since_ns = 0
+        elif not hold.quiet_since_ns:
+            hold.quiet_since_ns = window.stamp_ns
+        settle_ns = options.echo_tail_ms * 1_000_000
+        settled = bool(hold.quiet_since_ns) and window.stamp_ns >= hold.quiet_since_ns + settle_ns
         if (
             settled
             and window.probability >= options.barge_in_confirm_threshold

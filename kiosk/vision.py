@@ -10,7 +10,9 @@ the screen. A lost camera becomes a `DeviceStatus` event and is retried.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -72,8 +74,11 @@ def build_prefilter(
     models: ModelCache,
     store: StorePack | None,
     precision: str | None = None,
+    defer_embeddings: bool = False,
 ) -> tuple[Prefilter, IndexReport | None]:
-    """The real prefilter; with a store, its reference images are indexed (from the cache)."""
+    """The real prefilter; with a store, its reference images are indexed (from the cache).
+    With `defer_embeddings`, new images get key points only; `report.finish` computes the rest
+    (see `complete_in_background`)."""
     session = session_options(settings, models)
     short = BlazeFace(models.require("blazeface", FACE_SHORT), session=session)
     full = BlazeFace(models.require("blazeface", FACE_FULL), session=session)
@@ -82,7 +87,10 @@ def build_prefilter(
     index, report, codes = None, None, {}
     if store is not None:
         references, report = build_references(
-            store, embedder, default_index_dir(settings.index_cache_dir)
+            store,
+            embedder,
+            default_index_dir(settings.index_cache_dir),
+            defer_embeddings=defer_embeddings,
         )
         index = product_index(references, settings)
         codes = barcode_codes(store)
@@ -96,6 +104,25 @@ def build_prefilter(
         zones=ZoneOptions(min_face=settings.min_face),
     )
     return prefilter, report
+
+
+def complete_in_background(
+    index: ProductIndex, finish: Callable[[], ReferenceSet]
+) -> threading.Thread:
+    """Compute the deferred embeddings on a low-priority thread and hand them to the index.
+    Products are recognised by their key points meanwhile; plain packs wait for this."""
+
+    def run() -> None:
+        with contextlib.suppress(AttributeError, OSError):  # Linux: lower this thread only
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        try:
+            index.complete(finish())
+        except (KioskError, EdgeError, OSError, ValueError) as exc:
+            log.warning("vision reference embeddings not computed: %s", exc)
+
+    thread = threading.Thread(target=run, name="vision-embeddings", daemon=True)
+    thread.start()
+    return thread
 
 
 def product_index(references: ReferenceSet, settings: VisionSettings) -> ProductIndex:
@@ -295,8 +322,12 @@ def open_vision(
     if not enabled or source is None:
         return NoVision(), "camera: off"
     try:
-        prefilter, report = build_prefilter(settings, runtime.models, runtime.store)
+        prefilter, report = build_prefilter(
+            settings, runtime.models, runtime.store, defer_embeddings=True
+        )
         prefilter.warm_up()
+        if report is not None and report.finish is not None and prefilter.index is not None:
+            complete_in_background(prefilter.index, report.finish)
     except (KioskError, EdgeError) as exc:
         return NoVision(), f"camera: vision unavailable ({exc}); answering by voice only"
     scene = LiveScene()

@@ -6,6 +6,11 @@ one file per embedding model (precision and checksum) and feature version, holdi
 by the sha256 of each image file; a second key, the file's path, size and modification time,
 lets an unchanged pack skip even the hashing. A new or edited image is the only one computed
 again. A product image that cannot be read is an error that names the file and the product.
+
+Recognition needs only the key points; the embeddings serve plain packs and second opinions.
+So a live kiosk may defer them (`defer_embeddings`): the store loads with key points alone,
+and `IndexReport.finish` computes the missing embeddings afterwards, on one thread, saves the
+cache and returns the complete set.
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +56,9 @@ class IndexReport:
     computed: int
     seconds: float
     cache: Path | None
+    finish: Callable[[], ReferenceSet] | None = field(default=None, repr=False)
+    """With deferred embeddings: computes those still missing, saves the cache and returns
+    the complete reference set (blocking; call it on a thread of its own)."""
 
 
 def default_index_dir(configured: Path | None = None) -> Path:
@@ -80,59 +88,103 @@ def build_references(
     embedder: Embedder,
     cache_dir: Path | None,
     workers: int | None = None,
+    defer_embeddings: bool = False,
 ) -> tuple[ReferenceSet, IndexReport]:
-    """References for every product image, from the cache where it has them."""
+    """References for every product image, from the cache where it has them. With
+    `defer_embeddings`, images not in the cache get key points now and a zero embedding until
+    `report.finish()` has run."""
     start = time.perf_counter()
     images = store_images(store)
     tag = f"{Path(embedder.path).stem}-{sha256_of(embedder.path)[:12]}-{FEATURE_VERSION}"
     cache = _Cache.load(cache_dir / f"refs-{tag}.npz") if cache_dir is not None else None
     hashes = _hashes(images, cache, store)
     missing = [i for i, h in enumerate(hashes) if cache is None or h not in cache.rows]
-    computed = _compute(
-        [images[i] for i in missing], embedder, store, workers or min(4, os.cpu_count() or 1)
-    )
-    fresh = dict(zip((hashes[i] for i in missing), computed, strict=True))
+    pool = workers or min(4, os.cpu_count() or 1)
+    todo: dict[str, ImageRef] = {}  # one of each new image, however many products show it
+    for i in missing:
+        todo.setdefault(hashes[i], images[i])
+    computed = _compute(list(todo.values()), None if defer_embeddings else embedder, store, pool)
+    fresh = dict(zip(todo, computed, strict=True))
     rows = [fresh[h] if h in fresh else cache.row(h) for h in hashes]  # type: ignore[union-attr]
-    if cache is not None and (missing or len(cache.rows) != len(set(hashes))):
-        cache.save(dict(zip(hashes, rows, strict=True)), _stat_keys(images, hashes))
+
+    def save(rows: list[Row]) -> None:
+        if cache is not None and (missing or len(cache.rows) != len(set(hashes))):
+            cache.save(dict(zip(hashes, rows, strict=True)), _stat_keys(images, hashes))
+
+    finish = None
+    if defer_embeddings and missing:
+
+        def finish() -> ReferenceSet:
+            begun = time.perf_counter()
+            vectors = dict(zip(todo, _embed(list(todo.values()), embedder, store), strict=True))
+            done = [
+                (vectors[h], row[1]) if h in vectors else row
+                for h, row in zip(hashes, rows, strict=True)
+            ]
+            save(done)
+            log.info(
+                "vision references: %d embeddings computed in %.2f s",
+                len(vectors),
+                time.perf_counter() - begun,
+            )
+            return _reference_set(images, done)
+
+    else:
+        save(rows)
+    references = _reference_set(images, rows)
+    seconds = time.perf_counter() - start
+    report = IndexReport(len(images), len(missing), seconds, cache.path if cache else None, finish)
+    log.info(
+        "vision references: %d images (%d computed%s) in %.2f s",
+        report.images,
+        report.computed,
+        ", embeddings deferred" if finish is not None else "",
+        report.seconds,
+    )
+    return references, report
+
+
+def _reference_set(images: Sequence[ImageRef], rows: Sequence[Row]) -> ReferenceSet:
     embeddings = (
         np.stack([r[0] for r in rows]).astype(np.float32)
         if rows
         else np.zeros((0, DIM), np.float32)
     )
-    references = ReferenceSet(
-        tuple(ref.label for ref in images), embeddings, tuple(r[1] for r in rows)
-    )
-    report = IndexReport(
-        len(images), len(missing), time.perf_counter() - start, cache.path if cache else None
-    )
-    log.info(
-        "vision references: %d images (%d computed) in %.2f s",
-        report.images,
-        report.computed,
-        report.seconds,
-    )
-    return references, report
+    return ReferenceSet(tuple(ref.label for ref in images), embeddings, tuple(r[1] for r in rows))
 
 
 Row = tuple[np.ndarray, Keypoints]
 
 
 def _compute(
-    images: Sequence[ImageRef], embedder: Embedder, store: StorePack, workers: int
+    images: Sequence[ImageRef], embedder: Embedder | None, store: StorePack, workers: int
 ) -> list[Row]:
+    """Key points and, with an embedder, embeddings (zeros without one)."""
     if not images:
         return []
 
     def chunk(refs: Sequence[ImageRef]) -> list[Row]:
         extract = OrbExtractor(REFERENCE_POINTS)  # one per call: threads share no detector
         pictures = [_read(ref, store) for ref in refs]
-        vectors = embedder.embed(pictures)
+        vectors = (
+            embedder.embed(pictures)
+            if embedder is not None
+            else np.zeros((len(pictures), DIM), np.float32)
+        )
         return [(v.astype(np.float16), extract(p)) for v, p in zip(vectors, pictures, strict=True)]
 
     parts = [images[i : i + CHUNK] for i in range(0, len(images), CHUNK)]
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="vision-index") as pool:
         return [row for rows in pool.map(chunk, parts) for row in rows]
+
+
+def _embed(images: Sequence[ImageRef], embedder: Embedder, store: StorePack) -> list[np.ndarray]:
+    """Embeddings, one chunk at a time on the calling thread."""
+    out: list[np.ndarray] = []
+    for i in range(0, len(images), CHUNK):
+        pictures = [_read(ref, store) for ref in images[i : i + CHUNK]]
+        out.extend(v.astype(np.float16) for v in embedder.embed(pictures))
+    return out
 
 
 def _read(ref: ImageRef, store: StorePack) -> np.ndarray:

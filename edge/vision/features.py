@@ -122,15 +122,22 @@ class FeatureIndex:
         )
         kept = [(k, o) for k, o in zip(references, owners, strict=True) if len(k.descriptors)]
         self.size = sum(len(k.descriptors) for k, _ in kept)
+        self._pointed: frozenset[int] = frozenset()
         self._matcher: cv2.FlannBasedMatcher | None = None
         if not kept:
             return
         self._points = np.concatenate([k.points for k, _ in kept])
         self._owner = np.concatenate([np.full(len(k.descriptors), o, np.int64) for k, o in kept])
+        self._pointed = frozenset(int(o) for _, o in kept)
         descriptors = np.concatenate([k.descriptors for k, _ in kept])
         self._matcher = cv2.FlannBasedMatcher(LSH_PARAMS, {"checks": 32})
         self._matcher.add([descriptors])
         self._matcher.train()
+
+    def has_points(self, product: int) -> bool:
+        """Whether any reference image of the product gave key points (a plain pack gives
+        none, and only the embedding can name it)."""
+        return product in self._pointed
 
     def votes(self, image: np.ndarray) -> Votes | None:
         """The show zone's key points matched into the index; None when nothing matches."""

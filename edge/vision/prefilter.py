@@ -163,21 +163,20 @@ class Prefilter:
         if verified is not None and verified.accepted:
             return self._named(verified, "keypoints"), False
         embedding = self.embedder.embed([crop])[0]
-        if features.size == 0:  # no key points in the references: the embedding alone
+        scores = self.index.matcher.scores(embedding)
+        ranked = [int(i) for i in np.argsort(-scores)[:2]]
+        clock.lap("embed")
+        if votes is not None:
+            verified = features.verify(votes, extra=ranked)
+            clock.lap("verify")
+            if verified.accepted:
+                return self._named(verified, "embedding"), False
+        if not features.has_points(ranked[0]):  # a plain pack: the embedding alone names it
             match = self.index.matcher.match(embedding)
-            clock.lap("embed")
             if match is not None and match.accepted:
                 return Recognition(match.label, "embedding", match.score), False
-            return None, False
-        ranked = [int(i) for i in np.argsort(-self.index.matcher.scores(embedding))[:2]]
-        clock.lap("embed")
-        if votes is None:
-            return None, False
-        verified = features.verify(votes, extra=ranked)
-        clock.lap("verify")
-        if verified.accepted:
-            return self._named(verified, "embedding"), False
-        return None, verified.inliers >= self.unknown_min_inliers
+        partial = verified is not None and verified.inliers >= self.unknown_min_inliers
+        return None, partial
 
     def _named(self, verified: Verified, how: str) -> Recognition:
         assert self.index is not None

@@ -44,6 +44,16 @@ class ProductIndex:
         owners = [position[label] for label in references.labels]
         self.features = FeatureIndex(references.keypoints, owners, features)
 
+    def complete(self, references: ReferenceSet) -> None:
+        """Take the embeddings of a reference set computed later (same images, same order).
+        The matcher is swapped in one assignment, so a frame being analysed meanwhile sees the
+        old one or the new one, never half of each."""
+        if references.labels != self.references.labels:
+            raise ValueError("the completed references are not the same images")
+        options = self.matcher.options
+        self.references = references
+        self.matcher = ProductMatcher(references.embeddings, references.labels, options)
+
     @property
     def products(self) -> Sequence[str]:
         return self.matcher.products

@@ -164,6 +164,32 @@ def test_reference_embeddings_come_from_the_cache_the_second_time(
     assert one.computed == 1
 
 
+def test_a_live_kiosk_loads_key_points_first_and_the_embeddings_after(
+    model_cache: ModelCache, tmp_path: Path
+) -> None:
+    from edge.vision.embed import Embedder
+    from edge.vision.references import ProductIndex
+    from kiosk.vision import complete_in_background, embedding_model
+    from kiosk.vision_index import build_references
+
+    embedder = Embedder(embedding_model(model_cache, "int8"))
+    store = load_store(demo_store_path())
+    whole, _ = build_references(store, embedder, None)
+    cache = tmp_path / "cache"
+    early, report = build_references(store, embedder, cache, defer_embeddings=True)
+    assert report.computed == 59 and report.finish is not None
+    assert not early.embeddings.any()  # nothing embedded yet
+    assert [len(k.points) for k in early.keypoints] == [len(k.points) for k in whole.keypoints]
+    index = ProductIndex(early)
+    complete_in_background(index, report.finish).join(timeout=60)
+    assert np.allclose(index.references.embeddings, whole.embeddings, atol=1e-2)
+    match = index.matcher.match(whole.embeddings[0])
+    assert match is not None and match.label == whole.labels[0]
+    again, warm = build_references(store, embedder, cache, defer_embeddings=True)
+    assert warm.computed == 0 and warm.finish is None  # the cache now holds everything
+    assert np.allclose(again.embeddings, whole.embeddings, atol=1e-2)
+
+
 def test_held_up_products_without_a_readable_barcode_are_recognised(
     prefilter: Prefilter,
 ) -> None:
@@ -196,31 +222,42 @@ def test_with_nothing_held_up_every_step_runs_and_nothing_is_named(prefilter: Pr
         assert {"faces", "verify", "embed"} <= set(analysis.timings_ms)
 
 
-def test_references_without_key_points_are_matched_by_the_embedding(
+def _plain_pack(colour: tuple[int, int, int]) -> np.ndarray:
+    """A pack with no print: a flat colour and a soft disc, nothing ORB can find a corner in."""
+    image = np.full((320, 320, 3), colour, np.uint8)
+    cv2.circle(image, (160, 160), 90, tuple(c // 2 for c in colour), -1)
+    return cv2.GaussianBlur(image, (0, 0), 12)
+
+
+def test_plain_packs_are_matched_by_the_embedding_beside_printed_ones(
     prefilter: Prefilter,
 ) -> None:
-    """Plain packs give no key points; their references are matched by cosine and margin."""
+    """References without key points are named by cosine and margin; printed packs still by
+    their key points."""
     from edge.vision.embed import square_crop
     from edge.vision.features import Keypoints
     from edge.vision.image import read_image
     from edge.vision.references import ProductIndex, ReferenceSet
 
-    assert prefilter.embedder is not None
-    products = [p for p in load_store(demo_store_path()).products if p.sku][:3]
-    photos = [read_image(p.images[0]) for p in products]
-    zones = [prefilter.analyse(photo, 0).zone for photo in photos]
-    embeddings = prefilter.embedder.embed(
-        [square_crop(photo, zone) for photo, zone in zip(photos, zones, strict=True)]
+    assert prefilter.embedder is not None and prefilter.index is not None
+    full = prefilter.index.references
+    plain = {"plain-blue": _plain_pack((220, 120, 30)), "plain-red": _plain_pack((40, 40, 200))}
+    crops = [square_crop(image, prefilter.analyse(image, 0).zone) for image in plain.values()]
+    mixed = ProductIndex(
+        ReferenceSet(
+            (*full.labels, *plain),
+            np.vstack([full.embeddings, prefilter.embedder.embed(crops)]),
+            (*full.keypoints, *(Keypoints.empty() for _ in plain)),
+        )
     )
-    labels = tuple(str(p.sku) for p in products)
-    plain = ReferenceSet(labels, embeddings, tuple(Keypoints.empty() for _ in labels))
-    visual = Prefilter(
-        prefilter.faces, prefilter.embedder, ProductIndex(plain), None, prefilter.framer
-    )
-    for label, photo in zip(labels, photos, strict=True):
-        product = visual.analyse(photo, 0).product
+    assert mixed.features.size > 0  # printed packs keep their key points
+    visual = Prefilter(prefilter.faces, prefilter.embedder, mixed, None, prefilter.framer)
+    for label, image in plain.items():
+        product = visual.analyse(image, 0).product
         assert product is not None
         assert (product.label, product.how) == (label, "embedding")
+    product = visual.analyse(read_image(AA_PHOTO), 0).product
+    assert product is not None and (product.label, product.how) == (AA_SKU, "keypoints")
 
 
 def test_real_faces_are_gone_from_every_cloud_frame(
