@@ -151,9 +151,7 @@ def _shelves(ctx: _Context, entries: Any) -> dict[str, Shelf]:
     return shelves
 
 
-def _map_xy(
-    ctx: _Context, value: Any, where: str, field: str = "map_xy"
-) -> tuple[int, int] | None:
+def _map_xy(ctx: _Context, value: Any, where: str, field: str = "map_xy") -> tuple[int, int] | None:
     if value is None:
         return None
     if not _pair(value, 0.0, float("inf")):
