@@ -181,8 +181,13 @@ class TurnMonitor:
         with self._lock:
             record = self._pending()
             if record is None:
-                heard = {"heard": redact(event.transcript), "route": event.route}
-                self.extra_heard.append({**heard, "reason": redact(event.reason)})
+                self.extra_heard.append(
+                    {
+                        "heard": redact(event.transcript),
+                        "route": event.route,
+                        "reason": redact(event.reason),
+                    }
+                )
                 return
             record.route, record.reason, record.error = event.route, event.reason, event.error
             record.kiosk_latency_ms = event.latency_ms
