@@ -2,8 +2,12 @@
 out. Echo cancellation (with what the speaker was playing as its reference) runs first. Silero
 hears the cancelled audio after the residual gate, so echo residue cannot look like speech; the
 window's samples (what STT will hear) are the cancelled audio before the gate, so the first
-syllable of a shopper talking over the kiosk is not cut. Bad input is made harmless here: NaNs
-and infinities become silence, samples are clipped to [-1, 1] and a DC offset is removed.
+syllable of a shopper talking over the kiosk is not cut. A second Silero stream (`barge_vad`)
+hears the cancelled audio before the gate: the gate cannot tell the first 30-60 ms of a shopper
+talking over the kiosk from echo residue and closes on them, and Silero, fed near silence,
+then needs a window or two more to rise, so the barge-in watch listens to this stream.
+Bad input is made harmless here: NaNs and infinities become silence, samples are clipped to
+[-1, 1] and a DC offset is removed.
 """
 
 from __future__ import annotations
@@ -38,6 +42,18 @@ class HeardWindow:
     playing: bool
     """The speaker was playing while this window was captured."""
     rms_dbfs: float
+    barge_probability: float = -1.0
+    """Speech probability of the cancelled audio before the residual gate (the
+    probability itself when nothing gates it)."""
+
+    @property
+    def ungated_probability(self) -> float:
+        return self.probability if self.barge_probability < 0 else self.barge_probability
+
+    @property
+    def ungated_dbfs(self) -> float:
+        """Level of the cancelled audio before the residual gate."""
+        return _dbfs(self.samples)
 
 
 class AudioFrontEnd:
@@ -48,16 +64,20 @@ class AudioFrontEnd:
         timeline: PlaybackTimeline | None = None,
         gate: ResidualGate | None = None,
         playing_floor_dbfs: float = -55.0,
+        barge_vad: StreamingVad | None = None,
     ) -> None:
         self.vad = vad
         self.canceller = canceller if timeline is not None else None
         self.timeline = timeline
         self.gate = gate if self.canceller is not None else None
+        self.barge_vad = barge_vad if self.gate is not None else None
         self._floor = playing_floor_dbfs
         self.reset()
 
     def reset(self) -> None:
         self.vad.reset()
+        if self.barge_vad is not None:
+            self.barge_vad.reset()
         self._raw = np.zeros(0, np.float32)
         self._raw_ns = 0
         self._clean = np.zeros(0, np.float32)
@@ -116,7 +136,10 @@ class AudioFrontEnd:
             heard, self._gated = self._gated[:WINDOW], self._gated[WINDOW:]
             playing, self._flags = bool(self._flags[:WINDOW].any()), self._flags[WINDOW:]
             probability = float(self.vad.process(heard)[-1])
-            out.append(HeardWindow(window, probability, self._clean_ns, playing, _dbfs(heard)))
+            ungated = -1.0 if self.barge_vad is None else float(self.barge_vad.process(window)[-1])
+            out.append(
+                HeardWindow(window, probability, self._clean_ns, playing, _dbfs(heard), ungated)
+            )
             self._clean_ns += int(WINDOW * NS_PER_SAMPLE)
         return out
 

@@ -41,6 +41,14 @@ class SileroVad:
         self._session = open_session(model_path, threads=1)
         self.reset()
 
+    def twin(self) -> SileroVad:
+        """Another stream with its own state on the same loaded model (one more signal to
+        judge costs a state, not a second copy of the model)."""
+        other = object.__new__(SileroVad)
+        other._session = self._session
+        other.reset()
+        return other
+
     def reset(self) -> None:
         self._h = np.zeros((1, 1, 128), dtype=np.float32)
         self._c = np.zeros((1, 1, 128), dtype=np.float32)

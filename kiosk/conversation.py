@@ -38,7 +38,7 @@ from edge.echo import EchoCanceller, ResidualGate
 from edge.endpoint import Action, Endpointer, Heard, Probe, ProbeAnswer, SpeechBegan, Utterance
 from edge.listen import AudioFrontEnd, HeardWindow, StreamingVad
 from edge.playback import PlayHandle
-from edge.stt import SpeculativeStt
+from edge.stt import SpeculativeStt, Transcript
 from edge.tts import ReplyStopped, SpeechChunk, speech_tap
 from edge.vad import WINDOW
 from kiosk.agent.turn import TurnEngine, TurnResult
@@ -78,8 +78,13 @@ class LoopOptions:
     barge_in: bool = True
     barge_in_ms: int = 32
     """Speech this long over the kiosk's own voice holds the speaker. One window: the
-    shopper's speech reaches 0.6 through the echo canceller within about 60-200 ms."""
+    shopper's speech reaches 0.6 through the echo canceller (before the residual gate)
+    within about 40-150 ms."""
     barge_in_threshold: float = 0.6
+    barge_in_before_gate: bool = True
+    """Also listen for a barge-in on the cancelled audio before the residual gate (a second
+    Silero stream): the gate closes on the first syllable of a shopper talking over the kiosk
+    (`kiosk bench audio`, double_talk)."""
     barge_in_min_dbfs: float = -45.0
     """Quieter speech is someone else in the store, not a barge-in."""
     barge_in_hold_ms: int = 800
@@ -104,6 +109,18 @@ class LoopOptions:
     """Emit an AudioLevel every this many windows (about 10 a second)."""
 
 
+def _heard(transcript: Transcript) -> Heard:
+    return Heard(transcript.text, transcript.confidence)
+
+
+def speech_over_reply(window: HeardWindow, threshold: float, min_dbfs: float) -> bool:
+    """The shopper may be talking over the kiosk: speech, loud enough to be someone at the
+    kiosk, in the gated stream or the one before the gate."""
+    gated = window.probability >= threshold and window.rms_dbfs >= min_dbfs
+    ungated = window.ungated_probability >= threshold and window.ungated_dbfs >= min_dbfs
+    return gated or ungated
+
+
 @dataclass
 class LoopStats:
     barge_ins: int = 0
@@ -116,6 +133,8 @@ class LoopStats:
     """Times speech over the kiosk held the speaker."""
     barge_in_resumed: int = 0
     """Holds that were not confirmed: the reply went on."""
+    resumed_after_ms: list[float] = field(default_factory=list)
+    """How long each unconfirmed hold kept the reply silent (capture time)."""
     echo_utterances_dropped: int = 0
     merged: int = 0
     blocks_dropped: int = 0
@@ -167,7 +186,10 @@ class ConversationLoop:
             self.engine.stt = SpeculativeStt(self.engine.stt)
         self.stt: SpeculativeStt = self.engine.stt
         timeline = getattr(self.speaker, "timeline", None)
-        self.front = AudioFrontEnd(self.vad, self.echo, timeline, self.gate)
+        twin = getattr(self.vad, "twin", None)
+        ungated = self.options.barge_in_before_gate and self.gate is not None
+        barge_vad = twin() if twin is not None and ungated else None
+        self.front = AudioFrontEnd(self.vad, self.echo, timeline, self.gate, barge_vad=barge_vad)
         self.stats = LoopStats()
         self.results: list[TurnResult] = []
         self.turns_done = 0
@@ -253,8 +275,7 @@ class ConversationLoop:
 
     def _probe_sync(self, probe: Probe) -> ProbeAnswer:
         if probe.kind == "text":
-            heard = self.stt.start(probe.audio, self.engine.stt_prompt).result()
-            return Heard(heard.text, heard.confidence)
+            return _heard(self.stt.start(probe.audio, self.engine.stt_prompt).result())
         return self.turn_model.probability(probe.audio) if self.turn_model else 0.5
 
     def _answer_sync(self, turn: _Turn) -> None:
@@ -383,7 +404,7 @@ class ConversationLoop:
                 return
             value = done.result()
             if probe.kind == "text":
-                value = Heard(value.text, value.confidence)
+                value = _heard(value)
             self._loop.call_soon_threadsafe(self._resolve, probe.id, value)
 
         future.add_done_callback(arrived)
@@ -424,9 +445,7 @@ class ConversationLoop:
         if hold is not None:
             self._confirm(hold, window)
             return
-        if window.probability < options.barge_in_threshold or (
-            window.rms_dbfs < options.barge_in_min_dbfs
-        ):
+        if not speech_over_reply(window, options.barge_in_threshold, options.barge_in_min_dbfs):
             self._barge_run.clear()
             return
         self._barge_run.append(window.stamp_ns)
@@ -444,7 +463,7 @@ class ConversationLoop:
         hold_speaker(options.barge_in_hold_ms / 1000)
         self.stats.barge_in_held += 1
         until = heard_ns + options.barge_in_hold_ms * 1_000_000
-        self._hold = _Hold(turn, onset, heard_ns, time.monotonic_ns(), until, window.rms_dbfs)
+        self._hold = _Hold(turn, onset, heard_ns, time.monotonic_ns(), until, window.ungated_dbfs)
 
     def _confirm(self, hold: _Hold, window: HeardWindow) -> None:
         """While the speaker is held: the shopper's speech goes on, or the hold lapses."""
@@ -463,7 +482,7 @@ class ConversationLoop:
         if (
             settled
             and window.probability >= options.barge_in_confirm_threshold
-            and window.rms_dbfs >= floor
+            and window.ungated_dbfs >= floor
         ):
             hold.speech += 1
             if hold.speech >= options.barge_in_confirm_windows:
@@ -471,9 +490,11 @@ class ConversationLoop:
                 self.stats.barge_in_heard_ns.append(hold.heard_ns)
                 self._barge_in(hold.onset_ns, hold.held_ns)
                 return
-        if window.stamp_ns + int(WINDOW_S * 1e9) >= hold.until_ns:
+        end_ns = window.stamp_ns + int(WINDOW_S * 1e9)
+        if end_ns >= hold.until_ns:
             self._hold = None
             self.stats.barge_in_resumed += 1
+            self.stats.resumed_after_ms.append((end_ns - hold.heard_ns) / 1e6)
             self._release()
             log.info("speech over the kiosk was not confirmed: the reply goes on")
 

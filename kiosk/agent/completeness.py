@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from edge.eot import TextCue, lexical_cue
 from kiosk.agent.intent import refers_to_held
@@ -44,9 +45,27 @@ NOT_A_NAME = frozenset(
         "kind",
         "any",
         "some",
+        # adverbs and particles: "where is it, out?" names nothing
+        "out",
+        "up",
+        "down",
+        "off",
+        "away",
+        "back",
+        "around",
+        "again",
+        "now",
+        "then",
+        "today",
+        "still",
+        "already",
+        "really",
+        "very",
+        "too",
     ]
 )
 """Words of a question that are not what it asks about ("can you recommend something")."""
+SUBJECTS = frozenset(["i", "you", "we", "they", "he", "she", "it"])
 
 
 def _nothing_held() -> bool:
@@ -70,7 +89,17 @@ class CatalogJudge:
         if refers_to_held(text) and self.holding():
             return TextCue.NAMED
         best = self.catalog.search(text, limit=1)
-        if best and best[0].score >= self.min_score:
+        if best and best[0].score >= self.min_score and best[0].sure:
             return TextCue.NAMED
-        named = [w for w in content_words(text) if w not in NOT_A_NAME]
+        verbs = _progressive_verbs(words(text))
+        named = [w for w in content_words(text) if w not in NOT_A_NAME and w not in verbs]
         return TextCue.NAMED if named else TextCue.WANTING
+
+
+def _progressive_verbs(tokens: list[str]) -> set[str]:
+    """'-ing' words right after a subject ("where are you running"): verbs, not names."""
+    return {
+        word
+        for before, word in pairwise(tokens)
+        if before in SUBJECTS and word.endswith("ing") and len(word) > 4
+    }

@@ -73,6 +73,8 @@ class CloudReply:
     timings_ms: dict[str, float] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
     interrupted: bool = False
+    attempts: int = 1
+    """Sessions opened for this reply (a dropped connection is resumed on a new one)."""
 
 
 class CloudError(KioskError):

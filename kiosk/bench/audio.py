@@ -7,11 +7,15 @@ JSON. Every figure comes from the real models on committed or synthesised speech
 - stt: faster-whisper time on 1-5 s utterances, and how long after the end of turn the
   (speculative) transcript is ready.
 - tts: Piper's time to the first audio of the store's replies, cold and from the sentence cache.
-- echo: ERLE of the WebRTC canceller on simulated echo paths, and whether echo alone reaches
-  the VAD.
+- echo: ERLE of the WebRTC canceller on simulated echo paths (the kiosk's voice from committed
+  Piper clips), and whether echo alone reaches the VAD.
+- double_talk: `kiosk.bench.double_talk`, shoppers talking over the kiosk replayed offline
+  through the live loop's front end: when the barge-in rule first hears them, run to run
+  the same.
 - barge_in: live turns in real time through the full-duplex loop: a simulated shopper talks
   over the kiosk's reply, heard through a simulated echo path; the time from the first sample
-  of the shopper's speech to the kiosk's speaker queue being cleared.
+  of the shopper's speech to the kiosk's speaker going silent. own_echo: replies nobody talks
+  over, on the loud path: how often the kiosk's own echo holds the speaker, and for how long.
 - device_path: the same exchange through real sound devices: a private PulseAudio daemon's
   null sinks stand in for the sound card (sounddevice's `pulse` device), and a loopback module
   with 60 ms latency carries the kiosk's voice back into its microphone.
@@ -35,11 +39,11 @@ from edge.room import EchoMic, EchoPath, EchoPathOptions, ScriptedShopper
 from edge.stt import WhisperStt
 from edge.turn_detect import SmartTurn
 from edge.vad import WINDOW, SileroVad
-from edge.wav import read_wav, resample
+from edge.wav import read_wav
 from kiosk.agent.answers import local_reply
 from kiosk.agent.intent import Intent
 from kiosk.agent.router import RouteDecision
-from kiosk.bench import turn_eval
+from kiosk.bench import double_talk, turn_eval
 from kiosk.bench.stats import summary_ms
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
@@ -87,6 +91,9 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report["stt"]["transcript_after_eot"] = report["end_of_turn"]["kiosk"]["transcript_after_eot"]
     report["tts"] = bench_tts(runtime, quick)
     report["echo"] = bench_echo(runtime)
+    report["double_talk"] = double_talk.bench_double_talk(
+        runtime.models.require_file("silero-vad"), SPEECH
+    )
     report["barge_in"] = bench_barge_in(runtime, trials=3 if quick else 9)
     report["own_echo"] = bench_own_echo(runtime, trials=3 if quick else 9)
     report["device_path"] = bench_device_path(runtime)
@@ -174,13 +181,9 @@ def bench_tts(runtime: Runtime, quick: bool) -> dict[str, Any]:
 
 
 def bench_echo(runtime: Runtime) -> dict[str, Any]:
-    tts = runtime.engine.tts
-    text = (
-        "The Duracell AA batteries are in aisle 5, left side. They're 9.99. "
-        "Is there anything else I can help you find today?"
-    )
-    voice = np.concatenate([c.samples for c in tts.stream(text)]).astype(np.float32) / 32768
-    far = resample(voice, tts.sample_rate, 16000) * 0.8
+    # the kiosk's voice from committed clips: Piper varies every synthesis, and the loud
+    # path's ERLE with it (19.6-23.7 dB over one day's runs)
+    far = np.concatenate(double_talk.kiosk_voice(SPEECH)[:2]) * 0.8
     far = far[: len(far) - len(far) % 160]
     vad = SileroVad(runtime.models.require_file("silero-vad"))
     paths = {
@@ -314,6 +317,7 @@ def bench_own_echo(runtime: Runtime, trials: int) -> dict[str, Any]:
         "local_double_a_batteries__piper_en-US-joe-medium_x090.wav",
     ]
     totals = {"replies": 0, "held": 0, "resumed": 0, "self_interruptions": 0, "extra_turns": 0}
+    paused_ms: list[float] = []
     for trial in range(trials):
         speaker = VirtualSpeaker()
         question = read_wav(SPEECH / questions[trial % len(questions)])
@@ -323,9 +327,10 @@ def bench_own_echo(runtime: Runtime, trials: int) -> dict[str, Any]:
         totals["replies"] += 1
         totals["held"] += loop.stats.barge_in_held
         totals["resumed"] += loop.stats.barge_in_resumed
+        paused_ms += loop.stats.resumed_after_ms
         totals["self_interruptions"] += loop.stats.barge_ins
         totals["extra_turns"] += max(0, len(loop.results) - 1)
-    return {"path": "delay 120 ms, 0 dB, RT60 0.5 s", **totals}
+    return {"path": "delay 120 ms, 0 dB, RT60 0.5 s", **totals, "paused": summary_ms(paused_ms)}
 
 
 def bench_device_path(runtime: Runtime) -> dict[str, Any]:
@@ -477,6 +482,16 @@ def print_report(report: dict[str, Any]) -> None:
             f"{device['shelves']}, {device['barge_ins']} barge-in(s), heard "
             f"{device['heard_after_shopper_played_ms']} ms after the shopper's audio was played"
         )
+    for name, rules in report["double_talk"].items():
+        if not isinstance(rules, dict):
+            continue
+        figures = "; ".join(
+            f"{rule} p50 {r['heard_after_onset']['p50_ms']:.0f} ms, p95 "
+            f"{r['heard_after_onset']['p95_ms']:.0f} ms, {r['missed']} missed, "
+            f"{r['echo_only_windows']} windows fired on echo alone"
+            for rule, r in rules.items()
+        )
+        print(f"audio: double talk replayed [{name}], heard after onset: {figures}")
     b = report["barge_in"]["reaction"]
     heard = report["barge_in"]["heard_in_audio"]
     print(
@@ -490,6 +505,7 @@ def print_report(report: dict[str, Any]) -> None:
     own = report["own_echo"]
     print(
         f"audio: own echo ({own['path']}): {own['replies']} replies, speaker held "
-        f"{own['held']} times, {own['resumed']} resumed, {own['self_interruptions']} "
+        f"{own['held']} times, {own['resumed']} resumed after p50 {own['paused']['p50_ms']} ms "
+        f"(max {own['paused'].get('max_ms')}), {own['self_interruptions']} "
         f"self-interruptions, {own['extra_turns']} turns heard from its own voice"
     )

@@ -151,7 +151,7 @@ def _fault_turn(
         reply = client.respond(CloudRequest("", audio, "bench"))
         outcome = "reply" if len(reply.audio) else "lost"
         ms = ((sink.first_ns or time.monotonic_ns()) - start) / 1e6
-        detail = f"{int(reply.timings_ms.get('attempts', 1))} attempt(s)"
+        detail = f"{reply.attempts} attempt(s)"
     except CloudError as exc:
         next(iter(tts.stream(FALLBACK)))  # the engine's honest answer, first audio
         outcome, ms, detail = "fallback", (time.monotonic_ns() - start) / 1e6, str(exc)

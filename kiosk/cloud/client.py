@@ -283,7 +283,6 @@ class GeminiLiveClient:
             ) / 1e6
         timings.pop("activity_end_ns", None)
         timings["reply"] = (time.monotonic_ns() - start_ns) / 1e6
-        timings["attempts"] = float(attempts)
         return CloudReply(
             text=state.text,
             audio=state.samples(),
@@ -293,6 +292,7 @@ class GeminiLiveClient:
             timings_ms=timings,
             tokens=dict(state.tokens),
             interrupted=state.interrupted,
+            attempts=attempts,
         )
 
     async def _attempt(

@@ -36,6 +36,9 @@ class Match:
     phrase: str
     """The name, alias or SKU that matched."""
     how: Literal["sku", "text"]
+    sure: bool = True
+    """A word of the query is a word of the phrase, or close to one (not only a lone letter or a
+    short sound-alike, which Whisper also makes out of a pause)."""
 
 
 @dataclass(frozen=True)
@@ -104,11 +107,11 @@ class Catalog:
     def _score_into(self, best: dict[int, Match], tokens: list[str], phrase_ids: list[int]) -> None:
         for phrase_id in phrase_ids:
             phrase = self._phrases[phrase_id]
-            score = self._score(tokens, phrase.tokens)
+            score, sure = self._score(tokens, phrase.tokens)
             current = best.get(phrase.product)
             if current is None or score > current.score:
                 product = self.store.products[phrase.product]
-                best[phrase.product] = Match(product, score, phrase.text, "text")
+                best[phrase.product] = Match(product, score, phrase.text, "text", sure)
 
     def vocabulary(self, limit: int = 60) -> list[str]:
         """Distinctive product words, rarest first: a prompt that biases speech recognition."""
@@ -156,7 +159,7 @@ class Catalog:
         sql = "SELECT rowid FROM letters WHERE letters MATCH ? ORDER BY rank LIMIT ?"
         return [int(r[0]) for r in self._db.execute(sql, (query, _CANDIDATES // 2))]
 
-    def _score(self, query: list[str], phrase: tuple[str, ...]) -> float:
+    def _score(self, query: list[str], phrase: tuple[str, ...]) -> tuple[float, bool]:
         query_weights = [self._idf.get(q, self._unknown_idf * 0.5) for q in query]
         phrase_weights = [self._idf.get(t, self._unknown_idf) for t in phrase]
         query_cover = sum(
@@ -170,9 +173,10 @@ class Catalog:
         score = 0.5 * query_cover + 0.5 * phrase_cover
         # A lone letter ("b") or a three-letter sound-alike ("out" for "oat") is too little to be
         # sure of: Whisper makes both out of a pause.
-        if not any(_similarity(q, t) >= 0.85 for q in query if len(q) > 1 for t in phrase):
+        sure = any(_similarity(q, t) >= 0.85 for q in query if len(q) > 1 for t in phrase)
+        if not sure:
             score *= _FUZZY_ONLY  # nothing heard for sure: a guess, not an answer
-        return round(score, 4)
+        return round(score, 4), sure
 
 
 def _similarity(a: str, b: str, heard_known: bool = False) -> float:

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 from edge.audio_io import AudioBlock, AudioDeviceError, FileMic, ResilientMic, SampleClock
-from edge.echo import FRAME, PlaybackTimeline, ResidualGate, erle_db
-from edge.listen import AudioFrontEnd
+from edge.echo import FRAME, GateOptions, PlaybackTimeline, ResidualGate, erle_db
+from edge.listen import AudioFrontEnd, HeardWindow
 from edge.playback import PlayQueue, ResilientSpeaker
 from edge.room import EchoPath, EchoPathOptions
 from edge.stt import SpeculativeStt
 from edge.tts import split_for_speech
 from edge.turn_detect import N_FRAMES, N_MELS, fit_window, log_mel_features, mel_filters
+from kiosk.conversation import speech_over_reply
 from tests.fakes import LoudnessVad, ScriptedStt
 
 pytestmark = pytest.mark.unit
@@ -260,6 +261,38 @@ def test_the_front_end_stamps_windows_continuously_and_resyncs_after_a_gap() -> 
     assert np.all(np.abs(steps - 512 * SEC // RATE) < 1000)
     later = front.feed(AudioBlock(tone(0.1), 60 * SEC))
     assert later[0].stamp_ns == 60 * SEC
+
+
+class PassThrough:
+    """A canceller that removes nothing."""
+
+    def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        return mic
+
+
+def test_the_barge_in_stream_hears_what_the_residual_gate_closed_on() -> None:
+    timeline = PlaybackTimeline()
+    timeline.write(tone(1.0), SEC)
+    always_closed = ResidualGate(GateOptions(removed_db=-100.0, hangover_frames=0))
+    front = AudioFrontEnd(
+        LoudnessVad(), PassThrough(), timeline, always_closed, barge_vad=LoudnessVad()
+    )
+    windows = front.feed(AudioBlock(tone(0.5), SEC))
+    assert windows and all(w.playing for w in windows)
+    assert all(w.probability == 0.0 and w.ungated_probability == 1.0 for w in windows)
+    assert all(w.ungated_dbfs > w.rms_dbfs + 30 for w in windows)
+    plain = AudioFrontEnd(LoudnessVad()).feed(AudioBlock(tone(0.5), SEC))
+    assert all(w.ungated_probability == w.probability for w in plain)  # one stream: the same
+
+
+def test_speech_over_the_reply_counts_in_either_stream_when_loud_enough() -> None:
+    loud = tone(0.032)  # one window, about -13 dBFS
+    gated_shut = HeardWindow(loud, 0.0, 0, True, -70.0, barge_probability=0.9)
+    assert speech_over_reply(gated_shut, 0.6, -45.0)
+    both_quiet = HeardWindow(loud, 0.1, 0, True, -23.0, barge_probability=0.2)
+    assert not speech_over_reply(both_quiet, 0.6, -45.0)
+    far_away = HeardWindow(loud * 0.001, 0.0, 0, True, -90.0, barge_probability=0.9)
+    assert not speech_over_reply(far_away, 0.6, -45.0)  # chatter across the store
 
 
 def test_the_front_end_knows_when_the_speaker_was_playing() -> None:

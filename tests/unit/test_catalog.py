@@ -75,3 +75,9 @@ def test_ten_thousand_products_load_and_search(tmp_path: Path) -> None:
     assert sku is not None
     assert catalog.search(sku)[0].product == store.products[1234]
     assert catalog.search("northfield coffee")[0].product.name.startswith("Northfield coffee")
+
+
+def test_a_match_says_whether_a_word_was_heard_for_sure(catalog: Catalog) -> None:
+    assert catalog.search("duct tape please")[0].sure
+    guess = catalog.search("where is the tap")  # a short sound-alike, as Whisper hears a pause
+    assert guess and guess[0].product.name == "Gorilla duct tape" and not guess[0].sure

@@ -31,6 +31,9 @@ def catalog() -> Catalog:
         ("Do you sell motor oil?", TextCue.NAMED),  # not sold here, but named
         ("Can you recommend something for us?", TextCue.WANTING),
         ("Thank you.", TextCue.WHOLE),
+        ("Where are you running?", TextCue.WANTING),  # a verb, not a name ("the, um")
+        ("Where is the... out?", TextCue.WANTING),  # a particle, not a name
+        ("Do you have running shoes?", TextCue.NAMED),
         ("", None),
     ],
 )

@@ -1,0 +1,135 @@
+"""Double talk, replayed: how soon the front end hears a shopper who talks over the kiosk.
+
+The live barge-in trials (`kiosk.bench.audio.bench_barge_in`) run in real time, so the echo
+canceller sees slightly different timing on every run and nine trials swing by 100 ms at p95.
+Here the same front end as the live loop (AEC3, the residual gate, Silero on the gated audio and
+on the audio before the gate) is fed mic blocks offline: the kiosk's voice (the committed Piper
+clips) through a simulated echo path, with a shopper's question (the committed espeak-ng clips,
+at -2 dB) starting at several points into the reply. Every run gives the same figures.
+
+For each overlap it reports when the barge-in rule (`speech_over_reply`) first fires, from the
+shopper's first loud sample to the end of that window (what the live trials call "heard"; the
+live figure adds processing lag and the speaker's latency), for the kiosk's rule and for the
+gated stream alone; and, on the reply with nobody talking over it, how many windows fire (each
+would hold the speaker).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.audio_io import AudioBlock
+from edge.echo import PlaybackTimeline, ResidualGate, WebRtcEchoCanceller
+from edge.listen import AudioFrontEnd, HeardWindow
+from edge.room import EchoPath, EchoPathOptions
+from edge.vad import SileroVad
+from edge.wav import read_wav
+from kiosk.bench.stats import summary_ms
+from kiosk.conversation import LoopOptions, speech_over_reply
+
+RATE = 16000
+SEC = 1_000_000_000
+BLOCK = 512
+LEAD_S = 1.0
+ONSETS_S = (0.9, 1.3, 1.7, 2.1)
+SHOPPER_GAIN = 0.8
+PATHS = {
+    "room": EchoPathOptions(),
+    "loud_reverberant": EchoPathOptions(delay_ms=120, gain_db=0.0, rt60_s=0.5),
+}
+
+
+def kiosk_voice(speech: Path) -> list[np.ndarray]:
+    """Three replies in the kiosk's voice, two committed Piper clips each."""
+    clips = [read_wav(f) for f in sorted(speech.glob("*piper*.wav"))]
+    pairs = [(0, 1), (2, 3), (1, 3)] if len(clips) >= 4 else [(0, 0)]
+    return [np.concatenate([clips[a], clips[b]]) for a, b in pairs]
+
+
+def shoppers(speech: Path) -> list[np.ndarray]:
+    return [read_wav(f) * SHOPPER_GAIN for f in sorted(speech.glob("*espeak*.wav"))[::2]]
+
+
+def replay(
+    vad: SileroVad, path: EchoPath, reply: np.ndarray, shopper: np.ndarray | None, onset_s: float
+) -> tuple[list[HeardWindow], int | None]:
+    """The windows heard while `reply` plays, with `shopper` starting `onset_s` into it, and
+    the capture time of the shopper's first loud sample."""
+    timeline = PlaybackTimeline()
+    start_ns = int(LEAD_S * SEC)
+    timeline.write(reply, start_ns)
+    total = int((LEAD_S + len(reply) / RATE + 0.5) * RATE)
+    mic = (np.random.default_rng(0).standard_normal(total) * 1e-3).astype(np.float32)
+    onset_ns = None
+    if shopper is not None:
+        at = int((LEAD_S + onset_s) * RATE)
+        n = min(len(shopper), total - at)
+        mic[at : at + n] += shopper[:n]
+        onset_ns = (at + int(np.argmax(np.abs(shopper) > 0.01))) * SEC // RATE
+    front = AudioFrontEnd(
+        vad, WebRtcEchoCanceller(), timeline, ResidualGate(), barge_vad=vad.twin()
+    )
+    end_ns = start_ns + len(reply) * SEC // RATE
+    heard: list[HeardWindow] = []
+    for i in range(0, total - BLOCK, BLOCK):
+        stamp = i * SEC // RATE
+        block = mic[i : i + BLOCK] + path.echo_at(timeline, stamp, BLOCK)
+        heard += [
+            w for w in front.feed(AudioBlock(block, stamp)) if start_ns <= w.stamp_ns < end_ns
+        ]
+    return heard, onset_ns
+
+
+def _gated(window: HeardWindow, threshold: float, min_dbfs: float) -> bool:
+    return window.probability >= threshold and window.rms_dbfs >= min_dbfs
+
+
+RULES = {"kiosk": speech_over_reply, "gated_only": _gated}
+
+
+def bench_double_talk(silero: Path, speech: Path) -> dict[str, Any]:
+    options = LoopOptions()
+    vad = SileroVad(silero)
+    replies, voices = kiosk_voice(speech), shoppers(speech)
+    out: dict[str, Any] = {"overlaps_per_path": len(replies) * len(voices) * len(ONSETS_S)}
+    for name, path_options in PATHS.items():
+        path = EchoPath(path_options)
+        heard_ms: dict[str, list[float]] = {rule: [] for rule in RULES}
+        missed = dict.fromkeys(RULES, 0)
+        echo_windows = dict.fromkeys(RULES, 0)
+        for reply in replies:
+            alone, _ = replay(vad, path, reply, None, 0.0)
+            for rule, fires in RULES.items():
+                echo_windows[rule] += sum(
+                    fires(w, options.barge_in_threshold, options.barge_in_min_dbfs) for w in alone
+                )
+            for voice in voices:
+                for onset_s in ONSETS_S:
+                    windows, onset_ns = replay(vad, path, reply, voice, onset_s)
+                    assert onset_ns is not None
+                    for rule, fires in RULES.items():
+                        first = next(
+                            (
+                                w
+                                for w in windows
+                                if w.stamp_ns + 32_000_000 > onset_ns
+                                and fires(w, options.barge_in_threshold, options.barge_in_min_dbfs)
+                            ),
+                            None,
+                        )
+                        if first is None:
+                            missed[rule] += 1
+                        else:
+                            heard_ms[rule].append((first.stamp_ns + 32_000_000 - onset_ns) / 1e6)
+        out[name] = {
+            rule: {
+                "heard_after_onset": summary_ms(heard_ms[rule]),
+                "missed": missed[rule],
+                "echo_only_windows": echo_windows[rule],
+            }
+            for rule in RULES
+        }
+    return out
