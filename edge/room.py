@@ -98,10 +98,8 @@ class ScriptedShopper:
         tail_s: float = 6.0,
         noise_dbfs: float = -60.0,
         seed: int = 0,
-        block_ms: int = 32,
     ) -> None:
         self._questions = [np.asarray(q, np.float32) for q in questions]
-        self._block = RATE * block_ms // 1000
         self._started = started
         self._after = interrupt_after_s
         self._lead = int(lead_s * RATE)
@@ -112,7 +110,7 @@ class ScriptedShopper:
         self.onsets_ns: list[int] = []
 
     def blocks(self) -> Iterator[AudioBlock]:
-        block = self._block
+        block = RATE * 32 // 1000
         start = time.monotonic_ns()
         sent = 0
         queue = list(self._questions)
