@@ -139,12 +139,15 @@ class EndOfTurnOptions:
     """As `disagree_ms`, when the transcript names a product."""
     min_confidence: float = 0.0
     """A whole-looking transcript the recogniser was less sure of ends the turn only when
-    Smart Turn is very sure (`unsure_complete`), else after `wanting_ms`: Whisper hears a
-    pause fragment as a question ("do you sell" as "D-cell", "where are the, um" as "where
-    are you running?") with about 0.5. Off (0) by default: poorly heard finished questions
-    then wait too (`kiosk bench audio`, policy `kiosk_unsure_wait`)."""
+    Smart Turn is very sure (`unsure_complete`), else after `unsure_ms`: Whisper hears a
+    pause fragment as a question that names a product ("do you sell" as "D-cell") with about
+    0.5. Off (0) by default: poorly heard finished questions then wait too (`kiosk bench
+    audio`, policy `kiosk_unsure_wait`)."""
     unsure_complete: float = 0.9
-    """Smart Turn probability that ends an unsure transcript's turn before `wanting_ms`."""
+    """Smart Turn probability that ends an unsure transcript's turn before `unsure_ms`."""
+    unsure_ms: int = 1200
+    """Longest pause waited through when the transcript is unsure (`min_confidence`): the
+    evaluation set's longest first pause is 1.1 s."""
     fallback_ms: int = 1000
     """Silence after which the turn ends when no cue has decided it."""
     hold_ms: int = 2500
@@ -262,7 +265,7 @@ class SmartEndpoint:
             if p >= o.unsure_complete:
                 ended, reason = True, "smart-turn"
             else:
-                ended, reason = silence >= o.wanting_ms, "transcript"
+                ended, reason = silence >= o.unsure_ms, "transcript"
         elif self._text in (TextCue.WHOLE, TextCue.NAMED) and p is not None:
             named = self._text is TextCue.NAMED
             if p >= (o.named_complete if named else o.complete):

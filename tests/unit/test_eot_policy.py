@@ -129,7 +129,7 @@ def test_a_question_that_names_a_product_ends_on_a_less_certain_melody() -> None
 
 def test_words_the_recogniser_was_unsure_of_wait_unless_smart_turn_is_sure() -> None:
     """Whisper hears "do you sell, um" as "D-cell" with about 0.5: not a name to end on."""
-    options = EndOfTurnOptions(wanting_ms=1500, min_confidence=0.5, unsure_complete=0.9)
+    options = EndOfTurnOptions(unsure_ms=1500, min_confidence=0.5, unsure_complete=0.9)
     named = lambda _: TextCue.NAMED  # noqa: E731
     unsure = Script(SmartEndpoint(options, named), turn=0.85, text=Heard("D-cell", 0.49))
     unsure.feed(0.5, speech=True)
