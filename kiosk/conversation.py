@@ -96,6 +96,11 @@ class LoopOptions:
     reverberant room's echo leaks through the canceller in runs of a few windows while the
     kiosk talks (`kiosk bench audio`: self-interruptions); with the speaker held it fades."""
     barge_in_confirm_threshold: float = 0.5
+    barge_in_release_windows: int = 3
+    """Windows in a row that are clearly not speech (`barge_in_release_below`), once the room
+    has stopped ringing, that end a hold early: it was the kiosk's own echo, and the reply goes
+    on without waiting out `barge_in_hold_ms`. 0: always wait it out."""
+    barge_in_release_below: float = 0.2
     barge_in_confirm_drop_db: float = 12.0
     """A confirming window is at most this much quieter than the one that held the speaker:
     the shopper goes on talking, while the room's echo falls away by tens of dB."""
@@ -158,6 +163,8 @@ class _Hold:
     quiet_since_ns: int = 0
     """Capture time of the first window with the speaker quiet (0: still playing)."""
     speech: int = 0
+    silent: int = 0
+    """Windows in a row, since the room stopped ringing, that are clearly not speech."""
 
 
 @dataclass
@@ -490,8 +497,11 @@ class ConversationLoop:
                 self.stats.barge_in_heard_ns.append(hold.heard_ns)
                 self._barge_in(hold.onset_ns, hold.held_ns)
                 return
+        quiet = settled and window.probability < options.barge_in_release_below
+        hold.silent = hold.silent + 1 if quiet else 0
+        released = 0 < options.barge_in_release_windows <= hold.silent
         end_ns = window.stamp_ns + int(WINDOW_S * 1e9)
-        if end_ns >= hold.until_ns:
+        if end_ns >= hold.until_ns or released:
             self._hold = None
             self.stats.barge_in_resumed += 1
             self.stats.resumed_after_ms.append((end_ns - hold.heard_ns) / 1e6)

@@ -204,6 +204,17 @@ def test_a_burst_over_the_reply_pauses_it_and_the_reply_goes_on(mini_store_dir: 
     assert not any(h.cut for h in speaker.handles)
     completed = [e for e in events if isinstance(e, TurnCompleted)]
     assert [c.interrupted for c in completed] == [False]
+    # silence once the room stopped ringing ended the hold before it lapsed
+    options = LoopOptions()
+    assert len(loop.stats.resumed_after_ms) == 1
+    assert loop.stats.resumed_after_ms[0] < options.barge_in_hold_ms
+
+
+def test_a_hold_without_early_release_is_waited_out(mini_store_dir: Path) -> None:
+    patient = LoopOptions(barge_in_release_windows=0)
+    run = _talk_over(mini_store_dir, SlowTone(), max_turns=1, burst_s=0.05, options=patient)
+    assert run.loop.stats.barge_in_resumed == 1
+    assert run.loop.stats.resumed_after_ms[0] >= patient.barge_in_hold_ms
 
 
 def test_speech_too_quiet_to_be_the_shopper_does_not_stop_the_reply(
