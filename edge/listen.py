@@ -5,7 +5,7 @@ window's samples (what STT will hear) are the cancelled audio before the gate, s
 syllable of a shopper talking over the kiosk is not cut. A second Silero stream (`barge_vad`)
 hears the cancelled audio before the gate: the gate cannot tell the first 30-60 ms of a shopper
 talking over the kiosk from echo residue and closes on them, and Silero, fed near silence,
-then needs a window or two more to rise, so the barge-in watch listens to this stream.
+then needs a window or two more to rise, so the barge-in watch listens to both streams.
 Bad input is made harmless here: NaNs and infinities become silence, samples are clipped to
 [-1, 1] and a DC offset is removed.
 """
@@ -43,8 +43,8 @@ class HeardWindow:
     """The speaker was playing while this window was captured."""
     rms_dbfs: float
     barge_probability: float = -1.0
-    """Speech probability of the cancelled audio before the residual gate (the
-    probability itself when nothing gates it)."""
+    """Speech probability of the cancelled audio before the residual gate; -1 when no second
+    stream runs (nothing gates the audio), and `ungated_probability` is then `probability`."""
 
     @property
     def ungated_probability(self) -> float:

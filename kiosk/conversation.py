@@ -78,8 +78,8 @@ class LoopOptions:
     barge_in: bool = True
     barge_in_ms: int = 32
     """Speech this long over the kiosk's own voice holds the speaker. One window: the
-    shopper's speech reaches 0.6 through the echo canceller (before the residual gate)
-    within about 40-150 ms."""
+    shopper's speech reaches 0.6 through the echo canceller about 90 ms after it starts at
+    p50, and several hundred ms later while the canceller still takes it for echo."""
     barge_in_threshold: float = 0.6
     barge_in_before_gate: bool = True
     """Also listen for a barge-in on the cancelled audio before the residual gate (a second
