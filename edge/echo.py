@@ -5,13 +5,10 @@
   captured, so the reference lines up with the echo to within the device latencies (which the
   canceller's own delay estimator absorbs).
 - `WebRtcEchoCanceller`: WebRTC's audio processing module (AEC3, with its high-pass filter),
-  through PyPI `pywebrtc-audio` (wheels for x86_64 and aarch64). Chosen by measurement on
-  simulated echo paths with the kiosk's voice (`kiosk bench audio`): 39.3 dB ERLE on the room
-  path and 23.5 dB on a loud reverberant one, where it also lets none of the kiosk's own voice
-  reach the VAD, against 36.6 / 19.8 dB and 9 windows for `livekit`'s `AudioProcessingModule`
-  (an older build of the same code), 30-35 dB for `aec-audio-processing` (an sdist that builds
-  WebRTC with meson on install) and 13-18 dB for `speexdsp` (an sdist needing libspeexdsp-dev
-  and swig).
+  through PyPI `livekit` (`rtc.AudioProcessingModule`). Chosen by measurement on a simulated
+  echo path: 31-36 dB ERLE, against 30-35 dB for `aec-audio-processing` (same WebRTC code, but
+  an sdist that builds WebRTC with meson on install) and 13-18 dB for `speexdsp` (an sdist
+  needing libspeexdsp-dev and swig); only livekit ships wheels, for x86_64 and aarch64.
 - `ResidualGate`: silences what the canceller leaves of the echo. In a 10 ms frame where the
   speaker was playing and the canceller removed most of the microphone's energy, what is left
   is echo residue, not a shopper: the frame is attenuated. A shopper talking over the kiosk
@@ -22,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -94,28 +91,47 @@ class EchoCanceller(Protocol):
 
 
 class WebRtcEchoCanceller:
-    """WebRTC AEC3 (with its high-pass filter) via PyPI `pywebrtc-audio`, on 10 ms frames."""
+    """WebRTC AEC3 via livekit's AudioProcessingModule, on 10 ms int16 frames."""
 
-    def __init__(self, stream_delay_ms: int = 0) -> None:
+    def __init__(self, noise_suppression: bool = False, stream_delay_ms: int = 0) -> None:
         try:
-            from pywebrtc_audio import EchoCanceller as Aec3
+            from livekit import rtc
         except ImportError as exc:  # pragma: no cover - a dependency of the package
-            raise EchoCancellerError(f"pywebrtc-audio is not installed: {exc}") from exc
+            raise EchoCancellerError(f"livekit is not installed: {exc}") from exc
+        self._rtc: Any = rtc
         try:
-            self._aec = Aec3(sample_rate=RATE, num_channels=1, stream_delay_ms=stream_delay_ms)
-        except Exception as exc:  # the extension raises plain exceptions
-            raise EchoCancellerError(f"cannot start WebRTC echo cancellation: {exc}") from exc
+            self._apm = rtc.AudioProcessingModule(
+                echo_cancellation=True,
+                noise_suppression=noise_suppression,
+                high_pass_filter=True,
+                auto_gain_control=False,
+            )
+        except Exception as exc:  # the FFI library raises plain exceptions
+            raise EchoCancellerError(f"cannot start WebRTC audio processing: {exc}") from exc
+        self._delay_ms = stream_delay_ms
 
     def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
         if len(mic) != len(reference) or len(mic) % FRAME:
             raise ValueError(f"mic and reference must be equal multiples of {FRAME} samples")
-        near = np.ascontiguousarray(np.clip(mic, -1.0, 1.0), dtype=np.float32)
-        far = np.ascontiguousarray(np.clip(reference, -1.0, 1.0), dtype=np.float32)
-        try:
-            cleaned: np.ndarray = self._aec.process(near, far)
-        except (RuntimeError, ValueError) as exc:
-            raise EchoCancellerError(f"echo canceller failed on a frame: {exc}") from exc
-        return cleaned
+        mic16 = _to_int16(mic)
+        ref16 = _to_int16(reference)
+        out = np.empty(len(mic16), np.int16)
+        rtc = self._rtc
+        for at in range(0, len(mic16), FRAME):
+            far = rtc.AudioFrame(ref16[at : at + FRAME].tobytes(), RATE, 1, FRAME)
+            near = rtc.AudioFrame(mic16[at : at + FRAME].tobytes(), RATE, 1, FRAME)
+            try:
+                self._apm.process_reverse_stream(far)
+                self._apm.set_stream_delay_ms(self._delay_ms)
+                self._apm.process_stream(near)
+            except RuntimeError as exc:
+                raise EchoCancellerError(f"echo canceller failed on a frame: {exc}") from exc
+            out[at : at + FRAME] = np.frombuffer(bytes(near.data), np.int16)
+        return out.astype(np.float32) / 32768.0
+
+
+def _to_int16(samples: np.ndarray) -> np.ndarray:
+    return np.asarray(np.clip(samples, -1.0, 1.0) * 32767.0, dtype=np.int16)
 
 
 @dataclass(frozen=True)
