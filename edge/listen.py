@@ -42,13 +42,9 @@ class HeardWindow:
     playing: bool
     """The speaker was playing while this window was captured."""
     rms_dbfs: float
-    barge_probability: float = -1.0
-    """Speech probability of the cancelled audio before the residual gate; -1 when no second
-    stream runs (nothing gates the audio), and `ungated_probability` is then `probability`."""
-
-    @property
-    def ungated_probability(self) -> float:
-        return self.probability if self.barge_probability < 0 else self.barge_probability
+    ungated_probability: float = 0.0
+    """Speech probability of the cancelled audio before the residual gate: the second stream's
+    when one runs, else `probability` itself (nothing gates the audio)."""
 
     @property
     def ungated_dbfs(self) -> float:
@@ -136,7 +132,9 @@ class AudioFrontEnd:
             heard, self._gated = self._gated[:WINDOW], self._gated[WINDOW:]
             playing, self._flags = bool(self._flags[:WINDOW].any()), self._flags[WINDOW:]
             probability = float(self.vad.process(heard)[-1])
-            ungated = -1.0 if self.barge_vad is None else float(self.barge_vad.process(window)[-1])
+            ungated = (
+                probability if self.barge_vad is None else float(self.barge_vad.process(window)[-1])
+            )
             out.append(
                 HeardWindow(window, probability, self._clean_ns, playing, _dbfs(heard), ungated)
             )

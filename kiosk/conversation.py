@@ -81,10 +81,6 @@ class LoopOptions:
     shopper's speech reaches 0.6 through the echo canceller about 90 ms after it starts at
     p50, and several hundred ms later while the canceller still takes it for echo."""
     barge_in_threshold: float = 0.6
-    barge_in_before_gate: bool = True
-    """Also listen for a barge-in on the cancelled audio before the residual gate (a second
-    Silero stream): the gate closes on the first syllable of a shopper talking over the kiosk
-    (`kiosk bench audio`, double_talk)."""
     barge_in_min_dbfs: float = -45.0
     """Quieter speech is someone else in the store, not a barge-in."""
     barge_in_hold_ms: int = 800
@@ -193,9 +189,10 @@ class ConversationLoop:
             self.engine.stt = SpeculativeStt(self.engine.stt)
         self.stt: SpeculativeStt = self.engine.stt
         timeline = getattr(self.speaker, "timeline", None)
+        # a second Silero stream hears the audio before the residual gate, which closes on the
+        # first syllable of a shopper talking over the kiosk (`kiosk bench audio`, double_talk)
         twin = getattr(self.vad, "twin", None)
-        ungated = self.options.barge_in_before_gate and self.gate is not None
-        barge_vad = twin() if twin is not None and ungated else None
+        barge_vad = twin() if twin is not None and self.gate is not None else None
         self.front = AudioFrontEnd(self.vad, self.echo, timeline, self.gate, barge_vad=barge_vad)
         self.stats = LoopStats()
         self.results: list[TurnResult] = []

@@ -287,11 +287,11 @@ def test_the_barge_in_stream_hears_what_the_residual_gate_closed_on() -> None:
 
 def test_speech_over_the_reply_counts_in_either_stream_when_loud_enough() -> None:
     loud = tone(0.032)  # one window, about -13 dBFS
-    gated_shut = HeardWindow(loud, 0.0, 0, True, -70.0, barge_probability=0.9)
+    gated_shut = HeardWindow(loud, 0.0, 0, True, -70.0, ungated_probability=0.9)
     assert speech_over_reply(gated_shut, 0.6, -45.0)
-    both_quiet = HeardWindow(loud, 0.1, 0, True, -23.0, barge_probability=0.2)
+    both_quiet = HeardWindow(loud, 0.1, 0, True, -23.0, ungated_probability=0.2)
     assert not speech_over_reply(both_quiet, 0.6, -45.0)
-    far_away = HeardWindow(loud * 0.001, 0.0, 0, True, -90.0, barge_probability=0.9)
+    far_away = HeardWindow(loud * 0.001, 0.0, 0, True, -90.0, ungated_probability=0.9)
     assert not speech_over_reply(far_away, 0.6, -45.0)  # chatter across the store
 
 
