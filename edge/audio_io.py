@@ -25,6 +25,11 @@ from edge.errors import EdgeError
 from edge.wav import read_wav, to_int16, write_wav
 
 RATE = 16000
+BLOCK_MS = 20
+"""Microphone block length. Two of the echo canceller's 10 ms frames: a 32 ms window's last
+samples reach Silero at most one block after they were captured. A 32 ms block (not a whole
+number of frames) left the window's last frame for the next block: 36-68 ms from the start
+of the window to the decision, against 34-50 ms now, for under 1% of a core."""
 FALLBACK_RATES = (48000, 44100, 32000, 16000)
 
 
@@ -160,7 +165,7 @@ class SoundDeviceMic:
     realtime = True
 
     def __init__(
-        self, device: str | int | None = None, block_ms: int = 32, stall_s: float = 2.0
+        self, device: str | int | None = None, block_ms: int = BLOCK_MS, stall_s: float = 2.0
     ) -> None:
         import sounddevice as sd
 
@@ -313,7 +318,9 @@ class ResilientMic:
 class FileMic:
     """A WAV file played as a microphone, in real time or as fast as it is read."""
 
-    def __init__(self, path: Path, realtime: bool = True, block_ms: int = 32, loop: bool = False):
+    def __init__(
+        self, path: Path, realtime: bool = True, block_ms: int = BLOCK_MS, loop: bool = False
+    ):
         self._audio = read_wav(path, RATE)
         self._block = int(RATE * block_ms / 1000)
         self.realtime = realtime
@@ -327,7 +334,7 @@ class FileMic:
     ) -> FileMic:
         mic = cls.__new__(cls)
         mic._audio = np.asarray(samples, dtype=np.float32)
-        mic._block = int(RATE * 0.032)
+        mic._block = int(RATE * BLOCK_MS / 1000)
         mic.realtime, mic._loop, mic._closed = realtime, loop, threading.Event()
         mic.name = "samples"
         return mic

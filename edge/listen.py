@@ -24,6 +24,9 @@ from edge.vad import SAMPLE_RATE, WINDOW
 NS_PER_SAMPLE = 1_000_000_000 / SAMPLE_RATE
 RESYNC_NS = 100_000_000
 """A block whose stamp is this far from where the previous one ended starts a new time base."""
+ECHO_REACH_NS = 300_000_000
+"""How long ago a sound can have been played and still echo in a window: the loopback delay
+of the sound card and the room's direct path (about 60-150 ms), and its early reflections."""
 
 
 class StreamingVad(Protocol):
@@ -45,6 +48,11 @@ class HeardWindow:
     ungated_probability: float = 0.0
     """Speech probability of the cancelled audio before the residual gate: the second stream's
     when one runs, else `probability` itself (nothing gates the audio)."""
+    mic_dbfs: float = -120.0
+    """Level of the microphone before echo cancellation."""
+    reference_dbfs: float = -120.0
+    """Level of the loudest 32 ms the speaker played within `ECHO_REACH_NS` before the window
+    ended: the loudest echo that can be in it."""
 
     @property
     def ungated_dbfs(self) -> float:
@@ -78,6 +86,7 @@ class AudioFrontEnd:
         self._raw_ns = 0
         self._clean = np.zeros(0, np.float32)
         self._gated = np.zeros(0, np.float32)
+        self._mic = np.zeros(0, np.float32)
         self._clean_ns = 0
         self._flags = np.zeros(0, bool)
         self._dc: float | None = None
@@ -90,7 +99,7 @@ class AudioFrontEnd:
         if abs(block.captured_ns - expected) > RESYNC_NS:  # the first block, or a gap
             self._raw, self._raw_ns = np.zeros(0, np.float32), block.captured_ns
             self._clean, self._flags = np.zeros(0, np.float32), np.zeros(0, bool)
-            self._gated = np.zeros(0, np.float32)
+            self._gated, self._mic = np.zeros(0, np.float32), np.zeros(0, np.float32)
         # a DC offset follows the block means with a 0.25 s time constant
         weight = 1.0 if self._dc is None else 1.0 - np.exp(-len(samples) / (0.25 * SAMPLE_RATE))
         self._dc = float(samples.mean()) * weight + (self._dc or 0.0) * (1.0 - weight)
@@ -102,7 +111,7 @@ class AudioFrontEnd:
         self._raw = self._raw[usable:]
         self._raw_ns = start_ns + int(usable * NS_PER_SAMPLE)
         cleaned, gated = self._cancel(chunk, start_ns)
-        return self._windows(cleaned, gated, start_ns)
+        return self._windows(chunk, cleaned, gated, start_ns)
 
     def _cancel(self, chunk: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.ndarray]:
         """(cancelled, cancelled and gated)."""
@@ -121,25 +130,51 @@ class AudioFrontEnd:
             return cleaned, cleaned
         return cleaned, self.gate.process(chunk, cleaned, reference)
 
-    def _windows(self, cleaned: np.ndarray, gated: np.ndarray, start_ns: int) -> list[HeardWindow]:
+    def _windows(
+        self, mic: np.ndarray, cleaned: np.ndarray, gated: np.ndarray, start_ns: int
+    ) -> list[HeardWindow]:
         if not self._clean.size:
             self._clean_ns = start_ns
+        self._mic = np.concatenate([self._mic, mic])
         self._clean = np.concatenate([self._clean, cleaned])
         self._gated = np.concatenate([self._gated, gated])
         out = []
         while len(self._clean) >= WINDOW:
             window, self._clean = self._clean[:WINDOW], self._clean[WINDOW:]
             heard, self._gated = self._gated[:WINDOW], self._gated[WINDOW:]
+            raw, self._mic = self._mic[:WINDOW], self._mic[WINDOW:]
             playing, self._flags = bool(self._flags[:WINDOW].any()), self._flags[WINDOW:]
             probability = float(self.vad.process(heard)[-1])
             ungated = (
                 probability if self.barge_vad is None else float(self.barge_vad.process(window)[-1])
             )
+            stamp = self._clean_ns
             out.append(
-                HeardWindow(window, probability, self._clean_ns, playing, _dbfs(heard), ungated)
+                HeardWindow(
+                    window,
+                    probability,
+                    stamp,
+                    playing,
+                    _dbfs(heard),
+                    ungated,
+                    _dbfs(raw),
+                    self._loudest_reference(stamp),
+                )
             )
             self._clean_ns += int(WINDOW * NS_PER_SAMPLE)
         return out
+
+    def _loudest_reference(self, stamp_ns: int) -> float:
+        if self.timeline is None:
+            return -120.0
+        reach = int(ECHO_REACH_NS / NS_PER_SAMPLE)
+        played = self.timeline.read(stamp_ns - ECHO_REACH_NS, reach + WINDOW).astype(np.float64)
+        if not played.any():
+            return -120.0
+        energy = np.concatenate([[0.0], np.cumsum(played * played)])
+        ends = np.arange(len(played), WINDOW - 1, -(WINDOW // 2))  # the last slice: the window
+        sums = energy[ends] - energy[ends - WINDOW]
+        return 10 * float(np.log10(float(sums.max()) / WINDOW + 1e-12))
 
 
 def _sanitize(samples: np.ndarray) -> np.ndarray:

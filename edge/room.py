@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.audio_io import AudioBlock, Microphone
+from edge.audio_io import BLOCK_MS, AudioBlock, Microphone
 from edge.echo import PlaybackTimeline
 
 RATE = 16000
@@ -98,6 +98,7 @@ class ScriptedShopper:
         tail_s: float = 6.0,
         noise_dbfs: float = -60.0,
         seed: int = 0,
+        block_ms: int = BLOCK_MS,
     ) -> None:
         self._questions = [np.asarray(q, np.float32) for q in questions]
         self._started = started
@@ -106,11 +107,12 @@ class ScriptedShopper:
         self._tail = int(tail_s * RATE)
         self._noise = 10 ** (noise_dbfs / 20)
         self._rng = np.random.default_rng(seed)
+        self._block = RATE * block_ms // 1000
         self._closed = threading.Event()
         self.onsets_ns: list[int] = []
 
     def blocks(self) -> Iterator[AudioBlock]:
-        block = RATE * 32 // 1000
+        block = self._block
         start = time.monotonic_ns()
         sent = 0
         queue = list(self._questions)

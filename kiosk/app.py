@@ -230,7 +230,9 @@ def open_mic(
     if args.mic_file is not None:
         loop = bool(getattr(args, "mic_loop", False))
         note = f"microphone: file {args.mic_file}{' (looped)' if loop else ''}"
-        return FileMic(args.mic_file, realtime=True, loop=loop), note
+        return FileMic(
+            args.mic_file, realtime=True, block_ms=config.audio.block_ms, loop=loop
+        ), note
     if args.demo:
         return demo_mic(runtime), "microphone: the demo shopper (Piper speaking demo questions)"
     try:

@@ -22,6 +22,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from edge.audio_io import BLOCK_MS
 from edge.stt import SttOptions
 from edge.tts import TtsOptions
 from edge.vad import VadOptions
@@ -45,7 +46,7 @@ class AudioSettings(Section):
     input_device: str | int | None = None
     """Microphone name (substring) or index; None picks the system default."""
     output_device: str | int | None = None
-    block_ms: int = Field(default=32, ge=10, le=100)
+    block_ms: int = Field(default=BLOCK_MS, ge=10, le=100)
     max_turn_s: float = Field(default=15.0, gt=1.0, le=120.0)
     end_of_turn: Literal["smart", "silence"] = "smart"
     """smart: VAD silence + Smart Turn + the transcript's last word; silence: vad.min_silence_ms."""

@@ -1,8 +1,9 @@
 """The live loop: microphone blocks in, answered turns out, full duplex.
 
-One asyncio loop, in the thread that calls `run`, joins the stages with bounded queues: a reader
-thread copies mic blocks in; the front end (echo cancellation with the speaker's playback as its
-reference, the residual gate, Silero) runs on a perception thread; the end-of-turn policy is
+One asyncio loop, in the thread that calls `run`, joins the stages with bounded queues: the mic
+thread reads each block and runs the front end on it (echo cancellation with the speaker's
+playback as its reference, the residual gate, Silero), and hands the loop only whole 32 ms
+windows, so a short block costs no wake-up of the loop; the end-of-turn policy is
 stepped on the loop and its probes (Smart Turn, the speculative transcript) run on their own
 threads; a turn (STT, routing, TTS) runs on a turn thread, and each clause of the reply is
 queued on the speaker as soon as it is synthesised.
@@ -33,7 +34,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge.audio_io import AudioBlock, Microphone, Speaker
+from edge.audio_io import Microphone, Speaker
+from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
 from edge.echo import EchoCanceller, ResidualGate
 from edge.endpoint import Action, Endpointer, Heard, Probe, ProbeAnswer, SpeechBegan, Utterance
 from edge.listen import AudioFrontEnd, HeardWindow, StreamingVad
@@ -62,7 +64,7 @@ KEEP_RESULTS = 32
 """Finished turns kept in `results` when the loop runs on (no `max_turns`): a kiosk that
 runs for months must not keep every reply's audio."""
 MAX_BACKLOG = 320
-"""Mic blocks (about 10 s) waiting for the front end before the oldest are dropped."""
+"""Windows (about 10 s) waiting for the loop before the oldest are dropped."""
 
 
 class TurnModel(Protocol):
@@ -83,6 +85,9 @@ class LoopOptions:
     barge_in_threshold: float = 0.6
     barge_in_min_dbfs: float = -45.0
     """Quieter speech is someone else in the store, not a barge-in."""
+    double_talk: DoubleTalkOptions | None = field(default_factory=DoubleTalkOptions)
+    """Also hold the speaker when the echo canceller lets through loud audio that the room's
+    echo cannot explain (`edge.doubletalk`), before Silero is sure of it. None: Silero alone."""
     barge_in_hold_ms: int = 800
     """How long the speaker is held silent while speech over it is confirmed: long enough for
     the room to stop ringing (`echo_tail_ms`) and two windows after."""
@@ -138,7 +143,7 @@ class LoopStats:
     """How long each unconfirmed hold kept the reply silent (capture time)."""
     echo_utterances_dropped: int = 0
     merged: int = 0
-    blocks_dropped: int = 0
+    windows_dropped: int = 0
     max_lag_ms: float = 0.0
     """The most a window was processed behind its capture (the front end falling behind)."""
 
@@ -194,6 +199,9 @@ class ConversationLoop:
         twin = getattr(self.vad, "twin", None)
         barge_vad = twin() if twin is not None and self.gate is not None else None
         self.front = AudioFrontEnd(self.vad, self.echo, timeline, self.gate, barge_vad=barge_vad)
+        options = self.options.double_talk
+        cancelling = self.echo is not None and timeline is not None
+        self.double_talk = DoubleTalkDetector(options) if options and cancelling else None
         self.stats = LoopStats()
         self.results: list[TurnResult] = []
         self.turns_done = 0
@@ -298,10 +306,9 @@ class ConversationLoop:
     async def _run_duplex(self, stop: threading.Event) -> None:
         loop = asyncio.get_running_loop()
         self._loop = loop
-        self._blocks: asyncio.Queue[AudioBlock | None] = asyncio.Queue(maxsize=MAX_BACKLOG)
+        self._windows: asyncio.Queue[HeardWindow | None] = asyncio.Queue(maxsize=MAX_BACKLOG)
         self._utterances: asyncio.Queue[Utterance | None] = asyncio.Queue(maxsize=2)
         self._finished = asyncio.Event()
-        self._perception = ThreadPoolExecutor(1, thread_name_prefix="perception")
         self._models = ThreadPoolExecutor(1, thread_name_prefix="turn-model")
         self._turns = ThreadPoolExecutor(1, thread_name_prefix="turn")
         reader = threading.Thread(target=self._read, args=(stop,), name="mic", daemon=True)
@@ -309,12 +316,10 @@ class ConversationLoop:
         answering = asyncio.create_task(self._answer_turns())
         try:
             while not self._finished.is_set():
-                block = await self._blocks.get()
-                if block is None or stop.is_set():
+                window = await self._windows.get()
+                if window is None or stop.is_set():
                     break
-                windows = await loop.run_in_executor(self._perception, self.front.feed, block)
-                for window in windows:
-                    self._on_window(window)
+                self._on_window(window)
             if not stop.is_set():
                 await self._quiet_tail()
             await self._utterances.put(None)
@@ -325,7 +330,7 @@ class ConversationLoop:
             clear = getattr(self.speaker, "clear", None)
             if stop.is_set() and clear is not None:
                 clear()
-            for pool in (self._perception, self._models, self._turns):
+            for pool in (self._models, self._turns):
                 pool.shutdown(wait=False, cancel_futures=True)
 
     async def _quiet_tail(self) -> None:
@@ -346,24 +351,29 @@ class ConversationLoop:
         ]
 
     def _read(self, stop: threading.Event) -> None:
-        """The mic's own thread: blocks go onto the loop's bounded queue."""
+        """The mic's own thread: each block through the front end, whole windows onto the
+        loop's bounded queue."""
         try:
             for block in self.mic.blocks():
                 if stop.is_set() or self._finished.is_set():
                     break
-                self._loop.call_soon_threadsafe(self._offer, block)
+                windows: list[HeardWindow | None] = list(self.front.feed(block))
+                if windows:
+                    self._loop.call_soon_threadsafe(self._offer, windows)
         except Exception:  # a mic that is not resilient: end the loop, do not hang it
             log.exception("microphone failed")
         finally:
-            self._loop.call_soon_threadsafe(self._offer, None)
+            end: list[HeardWindow | None] = [None]
+            self._loop.call_soon_threadsafe(self._offer, end)
 
-    def _offer(self, block: AudioBlock | None) -> None:
-        if self._blocks.full():  # perception is seconds behind: drop the oldest block
-            self._blocks.get_nowait()
-            self.stats.blocks_dropped += 1
-            if self.stats.blocks_dropped % 100 == 1:
-                log.warning("listening fell %d blocks behind: dropping audio", MAX_BACKLOG)
-        self._blocks.put_nowait(block)
+    def _offer(self, windows: list[HeardWindow | None]) -> None:
+        for window in windows:
+            if self._windows.full():  # the loop is seconds behind: drop the oldest window
+                self._windows.get_nowait()
+                self.stats.windows_dropped += 1
+                if self.stats.windows_dropped % 100 == 1:
+                    log.warning("listening fell %d windows behind: dropping audio", MAX_BACKLOG)
+            self._windows.put_nowait(window)
 
     def _on_window(self, window: HeardWindow) -> None:
         lag = (time.monotonic_ns() - window.stamp_ns) / 1e6
@@ -374,8 +384,9 @@ class ConversationLoop:
             self._last_playing_ns = window.stamp_ns + int(WINDOW_S * 1e9)
         self._playing = self._quiet_windows * 32 < self.options.echo_tail_ms
         self._level(window)
+        talking = self.double_talk is not None and self.double_talk.step(window)
         if self._turn is not None and self.options.barge_in:
-            self._watch_barge_in(window)
+            self._watch_barge_in(window, talking)
         self._handle(self.segmenter.step(window.samples, window.probability, window.stamp_ns))
 
     def _handle(self, actions: list[Action]) -> None:
@@ -443,13 +454,15 @@ class ConversationLoop:
             self._utterances.get_nowait()  # only the newest question matters
         self._utterances.put_nowait(utterance)
 
-    def _watch_barge_in(self, window: HeardWindow) -> None:
+    def _watch_barge_in(self, window: HeardWindow, talking: bool) -> None:
+        """`talking`: the double-talk detector's word on this window."""
         options = self.options
         hold = self._hold
         if hold is not None:
             self._confirm(hold, window)
             return
-        if not speech_over_reply(window, options.barge_in_threshold, options.barge_in_min_dbfs):
+        heard = speech_over_reply(window, options.barge_in_threshold, options.barge_in_min_dbfs)
+        if not (heard or talking):
             self._barge_run.clear()
             return
         self._barge_run.append(window.stamp_ns)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from edge.room import EchoPath
 from edge.stt import Transcript
 from edge.tts import SpeechChunk
 from edge.vad import WINDOW
@@ -75,6 +76,21 @@ class Conversation:
         a, b = int(start_s * RATE), int(end_s * RATE)
         self.audio[a:b] += (self._rng.standard_normal(b - a) * 0.1).astype(np.float32)
         return self
+
+
+class PathCanceller:
+    """An echo canceller that knows the room's echo path exactly: it removes all of the kiosk's
+    echo and nothing else, as a converged linear canceller would without a suppressor."""
+
+    def __init__(self, path: EchoPath) -> None:
+        self._path = path
+        self._played = np.zeros(path.delay + len(path.impulse) - 1, np.float32)
+
+    def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        played = np.concatenate([self._played, reference.astype(np.float32)])
+        self._played = played[len(reference) :]
+        echo = np.convolve(played[: len(played) - self._path.delay], self._path.impulse, "valid")
+        return (mic - echo).astype(np.float32)
 
 
 class ScriptedCloud:

@@ -7,11 +7,11 @@ on the audio before the gate) is fed mic blocks offline: the kiosk's voice (the 
 clips) through a simulated echo path, with a shopper's question (the committed espeak-ng clips,
 at -2 dB) starting at several points into the reply. Every run gives the same figures.
 
-For each overlap it reports when the barge-in rule (`speech_over_reply`) first fires, from the
-shopper's first loud sample to the end of that window (what the live trials call "heard"; the
-live figure adds processing lag and the speaker's latency), for the kiosk's rule and for the
-gated stream alone; and, on the reply with nobody talking over it, how many windows fire (each
-would hold the speaker).
+For each overlap it reports when the barge-in rule first fires, from the shopper's first loud
+sample to the end of that window (what the live trials call "heard"; the live figure adds
+processing lag and the speaker's latency), for the kiosk's rule (Silero on either stream, or
+the double-talk detector), Silero on either stream alone, and the gated stream alone; and, on
+the reply with nobody talking over it, how many windows fire (each would hold the speaker).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from edge.audio_io import AudioBlock
+from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
 from edge.echo import PlaybackTimeline, ResidualGate, WebRtcEchoCanceller
 from edge.endpoint import WINDOW_NS
 from edge.listen import AudioFrontEnd, HeardWindow
@@ -84,24 +85,41 @@ def replay(
     return heard, onset_ns
 
 
-Rule = Callable[[HeardWindow, float, float], bool]
-"""Whether a window would hold the speaker, given the threshold and the level floor."""
+Rule = Callable[[list[HeardWindow], LoopOptions], list[bool]]
+"""For each window in turn, whether it would hold the speaker."""
 
 
-def _gated(window: HeardWindow, threshold: float, min_dbfs: float) -> bool:
-    return window.probability >= threshold and window.rms_dbfs >= min_dbfs
+def _kiosk(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
+    """The live loop's rule: Silero on either stream, or the double-talk detector."""
+    detector = DoubleTalkDetector(options.double_talk or DoubleTalkOptions())
+    return [
+        detector.step(w)
+        | speech_over_reply(w, options.barge_in_threshold, options.barge_in_min_dbfs)
+        for w in windows
+    ]
 
 
-RULES: dict[str, Rule] = {"kiosk": speech_over_reply, "gated_only": _gated}
+def _silero_only(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
+    return [
+        speech_over_reply(w, options.barge_in_threshold, options.barge_in_min_dbfs) for w in windows
+    ]
 
 
-def _heard_after_ms(
-    windows: list[HeardWindow], onset_ns: int, fires: Rule, options: LoopOptions
-) -> float | None:
+def _gated_only(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
+    return [
+        w.probability >= options.barge_in_threshold and w.rms_dbfs >= options.barge_in_min_dbfs
+        for w in windows
+    ]
+
+
+RULES: dict[str, Rule] = {"kiosk": _kiosk, "silero_only": _silero_only, "gated_only": _gated_only}
+
+
+def _heard_after_ms(windows: list[HeardWindow], onset_ns: int, fired: list[bool]) -> float | None:
     """From the shopper's first loud sample to the end of the first window the rule fires on."""
-    for w in windows:
+    for w, fires in zip(windows, fired, strict=True):
         end_ns = w.stamp_ns + WINDOW_NS
-        if end_ns > onset_ns and fires(w, options.barge_in_threshold, options.barge_in_min_dbfs):
+        if end_ns > onset_ns and fires:
             return (end_ns - onset_ns) / 1e6
     return None
 
@@ -119,15 +137,13 @@ def bench_double_talk(silero: Path, speech: Path) -> dict[str, Any]:
         for reply in replies:
             alone, _ = replay(vad, path, reply, None, 0.0)
             for rule, fires in RULES.items():
-                echo_windows[rule] += sum(
-                    fires(w, options.barge_in_threshold, options.barge_in_min_dbfs) for w in alone
-                )
+                echo_windows[rule] += sum(fires(alone, options))
             for voice in voices:
                 for onset_s in ONSETS_S:
                     windows, onset_ns = replay(vad, path, reply, voice, onset_s)
                     assert onset_ns is not None
                     for rule, fires in RULES.items():
-                        heard = _heard_after_ms(windows, onset_ns, fires, options)
+                        heard = _heard_after_ms(windows, onset_ns, fires(windows, options))
                         if heard is None:
                             missed[rule] += 1
                         else:

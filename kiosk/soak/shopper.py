@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from edge.audio_io import AudioBlock, AudioDeviceError
+from edge.audio_io import BLOCK_MS, AudioBlock, AudioDeviceError
 from edge.tts import SpeechChunk
 from edge.wav import resample
 
@@ -96,7 +96,7 @@ class ShopperMic:
         plan: Callable[[int], Question],
         listener: Listener,
         pace: float = 1.0,
-        block_ms: int = 32,
+        block_ms: int = BLOCK_MS,
         gap_s: float = 0.6,
         wait_s: float = 30.0,
         missing_s: float = 1.0,

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from edge.audio_io import AudioBlock, AudioDeviceError, FileMic, ResilientMic, SampleClock
+from edge.audio_io import (
+    BLOCK_MS,
+    AudioBlock,
+    AudioDeviceError,
+    FileMic,
+    ResilientMic,
+    SampleClock,
+)
 from edge.echo import FRAME, GateOptions, PlaybackTimeline, ResidualGate, erle_db
 from edge.listen import AudioFrontEnd, HeardWindow
 from edge.playback import PlayQueue, ResilientSpeaker
@@ -232,7 +239,7 @@ def test_a_file_mic_delivers_stamped_blocks_and_loops() -> None:
             mic.close()
     assert len(blocks) == 8
     step = blocks[1].captured_ns - blocks[0].captured_ns
-    assert step == 512 * SEC // RATE
+    assert step == BLOCK_MS * 1_000_000 and len(blocks[0].samples) == RATE * BLOCK_MS // 1000
 
 
 # --- front end ----------------------------------------------------------------------------

@@ -6,15 +6,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from edge.audio_io import FileMic, RecordingSpeaker
+from edge.audio_io import FileMic, Microphone, RecordingSpeaker
 from edge.eot import SmartEndpoint
 from edge.playback import VirtualSpeaker
+from edge.room import EchoMic, EchoPath
 from edge.tts import SpeechChunk
 from kiosk.agent.turn import TurnEngine, TurnResult
 from kiosk.conversation import ConversationLoop, LoopOptions
@@ -28,7 +29,7 @@ from kiosk.events import (
 )
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import load_store
-from tests.fakes import Conversation, LoudnessVad, ScriptedStt, ToneTts
+from tests.fakes import Conversation, LoudnessVad, PathCanceller, ScriptedStt, ToneTts
 
 pytestmark = pytest.mark.unit
 
@@ -90,23 +91,29 @@ def _talk_over(
     max_turns: int = 0,
     options: LoopOptions | None = None,
     burst_s: float = 0.6,
+    room: EchoPath | None = None,
 ) -> DuplexRun:
     """Two questions, the second spoken from `second_at_s` for `burst_s` while the first
-    answer plays, through a real-time full-duplex loop."""
+    answer plays, through a real-time full-duplex loop; in `room`, the mic also hears the
+    kiosk's echo, and a canceller that knows the room removes it."""
     talk = Conversation(7).add_user_speech(0.3, 1.0)
     talk.add_user_speech(second_at_s, second_at_s + burst_s)
     stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
     speaker = VirtualSpeaker()
     events: list[Event] = []
+    mic: Microphone = FileMic.from_samples(talk.audio, realtime=True)
+    if room is not None:
+        mic = EchoMic(mic, speaker.timeline, room)
     loop = ConversationLoop(
         _engine(store, stt, tts),
         LoudnessVad(),
         SmartEndpoint(),
-        FileMic.from_samples(talk.audio, realtime=True),
+        mic,
         speaker,
         events.append,
         max_turns=max_turns,
         turn_model=SureTurn(),
+        echo=PathCanceller(room) if room is not None else None,
         options=options or LoopOptions(),
     )
     assert loop.full_duplex
@@ -226,3 +233,17 @@ def test_speech_too_quiet_to_be_the_shopper_does_not_stop_the_reply(
     assert loop.stats.barge_ins == 0
     completed = [e for e in events if isinstance(e, TurnCompleted)]
     assert [c.interrupted for c in completed] == [False]
+
+
+def test_a_voice_the_canceller_lets_through_holds_the_reply_before_silero_is_sure(
+    mini_store_dir: Path,
+) -> None:
+    """Louder than the room's echo and not cancelled: someone talking over the kiosk, told by
+    the double-talk detector alone (Silero's rule is switched off here)."""
+    deaf = LoopOptions(barge_in_threshold=1.01)
+    run = _talk_over(mini_store_dir, SlowTone(), options=deaf, room=EchoPath())
+    assert run.loop.stats.barge_in_held >= 1 and run.loop.stats.barge_ins == 1
+    assert [r.shelf.id if r.shelf else None for r in run.results] == ["A5-L", "H2-R"]
+    alone = replace(deaf, double_talk=None)
+    unheard = _talk_over(mini_store_dir, SlowTone(), options=alone, room=EchoPath(), max_turns=1)
+    assert unheard.loop.stats.barge_in_held == 0 and unheard.loop.stats.barge_ins == 0

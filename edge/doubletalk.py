@@ -1,0 +1,62 @@
+"""Double talk told by what the echo canceller lets through, not by what it sounds like.
+
+AEC3 treats the first 100-800 ms of a shopper talking over the kiosk as echo now and then, and
+what it lets through is distorted enough that Silero needs several windows to call it speech.
+But a converged canceller takes the kiosk's own voice down by 15-45 dB. Audio that is loud after
+cancellation and barely quieter than the microphone, in a window whose microphone is louder
+than the echo of this room has been lately, is someone else talking.
+
+"Lately" is learned: the windows the canceller took down by at least `echo_reduction_db` are the
+kiosk's echo alone, and each gives the room's coupling (the microphone's level against the
+loudest playback that can echo into it). The rule is armed only once `min_history` of them have
+been seen, so a canceller that has not converged yet (the first reply after start-up) is never
+read as a shopper.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from edge.listen import HeardWindow
+
+
+@dataclass(frozen=True)
+class DoubleTalkOptions:
+    min_dbfs: float = -35.0
+    """Cancelled audio at least this loud: a voice at the kiosk, not chatter across the store."""
+    max_reduction_db: float = 12.0
+    """The canceller took the microphone down by less than this."""
+    echo_reduction_db: float = 15.0
+    """A window taken down by at least this much while the speaker played was the echo alone."""
+    history: int = 100
+    """Echo windows (about 3 s of the kiosk speaking) the coupling is learned from."""
+    min_history: int = 10
+    reference_floor_dbfs: float = -60.0
+    """Only windows with playback this loud within reach teach the coupling."""
+    margin_db: float = 0.0
+    """How far above the loudest learned coupling the microphone must be."""
+
+
+class DoubleTalkDetector:
+    def __init__(self, options: DoubleTalkOptions | None = None) -> None:
+        self.options = options or DoubleTalkOptions()
+        self._coupling: deque[float] = deque(maxlen=self.options.history)
+
+    def step(self, window: HeardWindow) -> bool:
+        """Whether `window` is someone talking over the kiosk; then learn from it."""
+        o = self.options
+        reduction = window.mic_dbfs - window.ungated_dbfs
+        coupling = window.mic_dbfs - window.reference_dbfs
+        talking = (
+            len(self._coupling) >= o.min_history
+            and window.ungated_dbfs >= o.min_dbfs
+            and reduction < o.max_reduction_db
+            and coupling >= max(self._coupling) + o.margin_db
+        )
+        if window.reference_dbfs > o.reference_floor_dbfs and reduction >= o.echo_reduction_db:
+            self._coupling.append(coupling)
+        return talking
+
+    def reset(self) -> None:
+        self._coupling.clear()

@@ -1,0 +1,86 @@
+"""The double-talk detector: what the echo canceller let through, against the echo this room has
+produced lately. Windows are scripted by their levels; no models, no canceller."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.audio_io import AudioBlock
+from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
+from edge.echo import PlaybackTimeline
+from edge.listen import AudioFrontEnd, HeardWindow
+from tests.fakes import LoudnessVad
+
+pytestmark = pytest.mark.unit
+RATE = 16000
+SEC = 1_000_000_000
+
+
+def window(mic_dbfs: float, cancelled_dbfs: float, reference_dbfs: float) -> HeardWindow:
+    """A window heard while the kiosk spoke: the microphone, what the canceller let through,
+    and the loudest playback that can echo into it (all in dBFS)."""
+    level = 10 ** (cancelled_dbfs / 20)
+    samples = np.full(512, level, np.float32)
+    return HeardWindow(samples, 0.0, 0, True, cancelled_dbfs, 0.1, mic_dbfs, reference_dbfs)
+
+
+def echo_alone(n: int) -> list[HeardWindow]:
+    """The kiosk's voice 6-8 dB down at the mic (its coupling), cancelled by about 30 dB."""
+    return [window(-20.0 - (i % 3), -50.0, -14.0) for i in range(n)]
+
+
+def test_a_shopper_louder_than_the_echo_and_passed_by_the_canceller_is_double_talk() -> None:
+    detector = DoubleTalkDetector()
+    assert not any(detector.step(w) for w in echo_alone(20))
+    # the mic 8 dB above what the echo gives; the canceller took off only 4 dB
+    assert detector.step(window(-12.0, -16.0, -14.0))
+
+
+def test_nothing_is_double_talk_before_the_rooms_echo_was_learned() -> None:
+    detector = DoubleTalkDetector(DoubleTalkOptions(min_history=10))
+    for w in echo_alone(9):
+        detector.step(w)
+    assert not detector.step(window(-12.0, -16.0, -14.0))  # the canceller may not have converged
+
+
+def test_the_kiosks_own_voice_leaking_through_a_canceller_that_diverged_is_not() -> None:
+    detector = DoubleTalkDetector()
+    for w in echo_alone(20):
+        detector.step(w)
+    # loud and barely cancelled, but no louder than the echo of what played: the kiosk itself
+    assert not detector.step(window(-21.0, -23.0, -14.0))
+
+
+def test_what_the_canceller_removed_or_left_quiet_is_not_double_talk() -> None:
+    detector = DoubleTalkDetector()
+    for w in echo_alone(20):
+        detector.step(w)
+    assert not detector.step(window(-12.0, -30.0, -14.0))  # taken down by 18 dB: echo
+    assert not detector.step(window(-12.0, -40.0, -14.0))  # quieter than someone at the kiosk
+
+
+def test_only_windows_the_canceller_took_down_teach_the_coupling() -> None:
+    detector = DoubleTalkDetector()
+    for w in echo_alone(20):
+        detector.step(w)
+    for _ in range(50):  # a long run of loud, uncancelled audio: it does not raise the bar
+        detector.step(window(-5.0, -8.0, -14.0))
+    assert detector.step(window(-12.0, -16.0, -14.0))
+    detector.reset()
+    assert not detector.step(window(-12.0, -16.0, -14.0))
+
+
+def test_the_front_end_reports_the_microphone_and_the_loudest_playback_in_reach() -> None:
+    timeline = PlaybackTimeline()
+    t = np.arange(int(0.2 * RATE)) / RATE
+    timeline.write((np.sin(2 * np.pi * 440 * t) * 0.1).astype(np.float32), SEC)  # -23 dBFS
+    front = AudioFrontEnd(LoudnessVad(), None, timeline)
+    mic = np.zeros(RATE, np.float32)
+    mic[: RATE // 2] = np.sin(2 * np.pi * 300 * np.arange(RATE // 2) / RATE) * 0.3  # -13.5 dBFS
+    windows = front.feed(AudioBlock(mic, SEC))
+    during = [w for w in windows if w.stamp_ns < SEC + SEC // 5 - 32_000_000]
+    assert during and all(abs(w.reference_dbfs + 23.0) < 0.2 for w in during)
+    out_of_reach = [w for w in windows if w.stamp_ns >= SEC + SEC // 2]
+    assert out_of_reach and all(w.reference_dbfs == -120.0 for w in out_of_reach)
+    assert all(abs(w.mic_dbfs + 13.5) < 0.5 for w in windows if w.stamp_ns < SEC + 468_000_000)
