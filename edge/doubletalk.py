@@ -11,12 +11,17 @@ kiosk's echo alone, and each gives the room's coupling (the microphone's level a
 loudest playback that can echo into it). The rule is armed only once `min_history` of them have
 been seen, so a canceller that has not converged yet (the first reply after start-up) is never
 read as a shopper.
+
+The same coupling works the other way: a window whose microphone is well below what the echo
+of this playback reaches holds nothing but that echo, so speech Silero hears in it is the
+kiosk's own voice leaking through the canceller (AEC3 does that in reverberant rooms).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from enum import Enum
 
 from edge.listen import HeardWindow
 
@@ -36,6 +41,19 @@ class DoubleTalkOptions:
     """Only windows with playback this loud within reach teach the coupling."""
     margin_db: float = 0.0
     """How far above the loudest learned coupling the microphone must be."""
+    echo_below_db: float = 9.0
+    """A microphone this far below the loudest learned coupling holds only the kiosk's echo
+    (`Verdict.ECHO`): on the replayed loud reverberant path this vetoes 7 of the 9 windows of the
+    kiosk's own voice that Silero took for speech, and no shopper's first window."""
+
+
+class Verdict(Enum):
+    SHOPPER = "shopper"
+    """Someone is talking over the kiosk."""
+    ECHO = "echo"
+    """The microphone holds well under what the room's echo of this playback reaches: whatever
+    speech is in the window is the kiosk's own voice leaking through the canceller."""
+    UNSURE = "unsure"
 
 
 class DoubleTalkDetector:
@@ -43,20 +61,25 @@ class DoubleTalkDetector:
         self.options = options or DoubleTalkOptions()
         self._coupling: deque[float] = deque(maxlen=self.options.history)
 
-    def step(self, window: HeardWindow) -> bool:
-        """Whether `window` is someone talking over the kiosk; then learn from it."""
+    def step(self, window: HeardWindow) -> Verdict:
+        """What `window` is, by levels alone; then learn from it."""
         o = self.options
         reduction = window.mic_dbfs - window.ungated_dbfs
         coupling = window.mic_dbfs - window.reference_dbfs
-        talking = (
-            len(self._coupling) >= o.min_history
-            and window.ungated_dbfs >= o.min_dbfs
-            and reduction < o.max_reduction_db
-            and coupling >= max(self._coupling) + o.margin_db
-        )
+        verdict = Verdict.UNSURE
+        if len(self._coupling) >= o.min_history:
+            loudest = max(self._coupling)
+            if (
+                window.ungated_dbfs >= o.min_dbfs
+                and reduction < o.max_reduction_db
+                and coupling >= loudest + o.margin_db
+            ):
+                verdict = Verdict.SHOPPER
+            elif coupling < loudest - o.echo_below_db:
+                verdict = Verdict.ECHO
         if window.reference_dbfs > o.reference_floor_dbfs and reduction >= o.echo_reduction_db:
             self._coupling.append(coupling)
-        return talking
+        return verdict
 
     def reset(self) -> None:
         self._coupling.clear()

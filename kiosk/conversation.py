@@ -35,7 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from edge.audio_io import Microphone, Speaker
-from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
+from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions, Verdict
 from edge.echo import EchoCanceller, ResidualGate
 from edge.endpoint import Action, Endpointer, Heard, Probe, ProbeAnswer, SpeechBegan, Utterance
 from edge.listen import AudioFrontEnd, HeardWindow, StreamingVad
@@ -137,6 +137,8 @@ class LoopStats:
     """Capture time of the end of the window that first held the speaker, for each barge-in."""
     barge_in_held: int = 0
     """Times speech over the kiosk held the speaker."""
+    held_by_double_talk: int = 0
+    """Of those, holds the double-talk detector started with Silero not (yet) sure."""
     barge_in_resumed: int = 0
     """Holds that were not confirmed: the reply went on."""
     resumed_after_ms: list[float] = field(default_factory=list)
@@ -384,9 +386,9 @@ class ConversationLoop:
             self._last_playing_ns = window.stamp_ns + int(WINDOW_S * 1e9)
         self._playing = self._quiet_windows * 32 < self.options.echo_tail_ms
         self._level(window)
-        talking = self.double_talk is not None and self.double_talk.step(window)
+        levels = self.double_talk.step(window) if self.double_talk else Verdict.UNSURE
         if self._turn is not None and self.options.barge_in:
-            self._watch_barge_in(window, talking)
+            self._watch_barge_in(window, levels)
         self._handle(self.segmenter.step(window.samples, window.probability, window.stamp_ns))
 
     def _handle(self, actions: list[Action]) -> None:
@@ -454,15 +456,17 @@ class ConversationLoop:
             self._utterances.get_nowait()  # only the newest question matters
         self._utterances.put_nowait(utterance)
 
-    def _watch_barge_in(self, window: HeardWindow, talking: bool) -> None:
-        """`talking`: the double-talk detector's word on this window."""
+    def _watch_barge_in(self, window: HeardWindow, levels: Verdict) -> None:
+        """`levels`: the double-talk detector's word on this window."""
         options = self.options
         hold = self._hold
         if hold is not None:
             self._confirm(hold, window)
             return
-        heard = speech_over_reply(window, options.barge_in_threshold, options.barge_in_min_dbfs)
-        if not (heard or talking):
+        heard = levels is not Verdict.ECHO and speech_over_reply(
+            window, options.barge_in_threshold, options.barge_in_min_dbfs
+        )
+        if not (heard or levels is Verdict.SHOPPER):
             self._barge_run.clear()
             return
         self._barge_run.append(window.stamp_ns)
@@ -479,6 +483,7 @@ class ConversationLoop:
             return
         hold_speaker(options.barge_in_hold_ms / 1000)
         self.stats.barge_in_held += 1
+        self.stats.held_by_double_talk += not heard
         until = heard_ns + options.barge_in_hold_ms * 1_000_000
         self._hold = _Hold(turn, onset, heard_ns, time.monotonic_ns(), until, window.ungated_dbfs)
 

@@ -271,6 +271,7 @@ def barge_in_trial(
         "cleared_after_ms": round((cleared[0] - onset) / 1e6, 1) if cleared else None,
         "heard_after_ms": round((heard[0] - onset) / 1e6, 1) if heard else None,
         "held": loop.stats.barge_in_held,
+        "held_by_double_talk": loop.stats.held_by_double_talk,
         "resumed": loop.stats.barge_in_resumed,
         "max_processing_lag_ms": round(loop.stats.max_lag_ms, 1),
         "loop_ms": loop.stats.barge_in_ms,
@@ -316,7 +317,10 @@ def bench_own_echo(runtime: Runtime, trials: int) -> dict[str, Any]:
         "local_whole_milk__piper_en-US-joe-medium_x110.wav",
         "local_double_a_batteries__piper_en-US-joe-medium_x090.wav",
     ]
-    totals = {"replies": 0, "held": 0, "resumed": 0, "self_interruptions": 0, "extra_turns": 0}
+    totals = dict.fromkeys(
+        ["replies", "held", "held_by_double_talk", "resumed", "self_interruptions", "extra_turns"],
+        0,
+    )
     paused_ms: list[float] = []
     for trial in range(trials):
         speaker = VirtualSpeaker()
@@ -326,6 +330,7 @@ def bench_own_echo(runtime: Runtime, trials: int) -> dict[str, Any]:
         loop = _live_loop(runtime, shopper, speaker, EchoPath(options), max_turns=2)
         totals["replies"] += 1
         totals["held"] += loop.stats.barge_in_held
+        totals["held_by_double_talk"] += loop.stats.held_by_double_talk
         totals["resumed"] += loop.stats.barge_in_resumed
         paused_ms += loop.stats.resumed_after_ms
         totals["self_interruptions"] += loop.stats.barge_ins
@@ -505,7 +510,8 @@ def print_report(report: dict[str, Any]) -> None:
     own = report["own_echo"]
     print(
         f"audio: own echo ({own['path']}): {own['replies']} replies, speaker held "
-        f"{own['held']} times, {own['resumed']} resumed after p50 {own['paused']['p50_ms']} ms "
+        f"{own['held']} times ({own['held_by_double_talk']} by the double-talk detector), "
+        f"{own['resumed']} resumed after p50 {own['paused']['p50_ms']} ms "
         f"(max {own['paused'].get('max_ms')}), {own['self_interruptions']} "
         f"self-interruptions, {own['extra_turns']} turns heard from its own voice"
     )

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from edge.audio_io import AudioBlock
-from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
+from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions, Verdict
 from edge.echo import PlaybackTimeline, ResidualGate, WebRtcEchoCanceller
 from edge.endpoint import WINDOW_NS
 from edge.listen import AudioFrontEnd, HeardWindow
@@ -90,13 +90,15 @@ Rule = Callable[[list[HeardWindow], LoopOptions], list[bool]]
 
 
 def _kiosk(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
-    """The live loop's rule: Silero on either stream, or the double-talk detector."""
+    """The live loop's rule: the double-talk detector, or Silero on either stream unless the
+    detector finds only the kiosk's echo in the window."""
     detector = DoubleTalkDetector(options.double_talk or DoubleTalkOptions())
-    return [
-        detector.step(w)
-        | speech_over_reply(w, options.barge_in_threshold, options.barge_in_min_dbfs)
-        for w in windows
-    ]
+    fired = []
+    for w in windows:
+        levels = detector.step(w)
+        silero = speech_over_reply(w, options.barge_in_threshold, options.barge_in_min_dbfs)
+        fired.append(levels is Verdict.SHOPPER or (silero and levels is not Verdict.ECHO))
+    return fired
 
 
 def _silero_only(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:

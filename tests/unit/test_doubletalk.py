@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edge.audio_io import AudioBlock
-from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
+from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions, Verdict
 from edge.echo import PlaybackTimeline
 from edge.listen import AudioFrontEnd, HeardWindow
 from tests.fakes import LoudnessVad
@@ -32,16 +32,17 @@ def echo_alone(n: int) -> list[HeardWindow]:
 
 def test_a_shopper_louder_than_the_echo_and_passed_by_the_canceller_is_double_talk() -> None:
     detector = DoubleTalkDetector()
-    assert not any(detector.step(w) for w in echo_alone(20))
+    assert all(detector.step(w) is Verdict.UNSURE for w in echo_alone(20))
     # the mic 8 dB above what the echo gives; the canceller took off only 4 dB
-    assert detector.step(window(-12.0, -16.0, -14.0))
+    assert detector.step(window(-12.0, -16.0, -14.0)) is Verdict.SHOPPER
 
 
 def test_nothing_is_double_talk_before_the_rooms_echo_was_learned() -> None:
     detector = DoubleTalkDetector(DoubleTalkOptions(min_history=10))
     for w in echo_alone(9):
         detector.step(w)
-    assert not detector.step(window(-12.0, -16.0, -14.0))  # the canceller may not have converged
+    verdict = detector.step(window(-12.0, -16.0, -14.0))
+    assert verdict is Verdict.UNSURE  # the canceller may not have converged yet
 
 
 def test_the_kiosks_own_voice_leaking_through_a_canceller_that_diverged_is_not() -> None:
@@ -49,15 +50,26 @@ def test_the_kiosks_own_voice_leaking_through_a_canceller_that_diverged_is_not()
     for w in echo_alone(20):
         detector.step(w)
     # loud and barely cancelled, but no louder than the echo of what played: the kiosk itself
-    assert not detector.step(window(-21.0, -23.0, -14.0))
+    assert detector.step(window(-21.0, -23.0, -14.0)) is Verdict.UNSURE
+
+
+def test_a_microphone_well_under_the_rooms_echo_holds_only_the_kiosks_voice() -> None:
+    detector = DoubleTalkDetector()
+    for w in echo_alone(20):
+        detector.step(w)
+    # 10 dB under the loudest coupling learned (-6 dB): whatever Silero hears is the echo
+    assert detector.step(window(-30.0, -33.0, -14.0)) is Verdict.ECHO
+    assert detector.step(window(-24.0, -27.0, -14.0)) is Verdict.UNSURE  # within 9 dB of it
 
 
 def test_what_the_canceller_removed_or_left_quiet_is_not_double_talk() -> None:
     detector = DoubleTalkDetector()
     for w in echo_alone(20):
         detector.step(w)
-    assert not detector.step(window(-12.0, -30.0, -14.0))  # taken down by 18 dB: echo
-    assert not detector.step(window(-12.0, -40.0, -14.0))  # quieter than someone at the kiosk
+    assert detector.step(window(-12.0, -30.0, -14.0)) is Verdict.UNSURE  # taken down by 18 dB
+    assert (
+        detector.step(window(-12.0, -40.0, -14.0)) is Verdict.UNSURE
+    )  # too quiet: not at the kiosk
 
 
 def test_only_windows_the_canceller_took_down_teach_the_coupling() -> None:
@@ -66,9 +78,9 @@ def test_only_windows_the_canceller_took_down_teach_the_coupling() -> None:
         detector.step(w)
     for _ in range(50):  # a long run of loud, uncancelled audio: it does not raise the bar
         detector.step(window(-5.0, -8.0, -14.0))
-    assert detector.step(window(-12.0, -16.0, -14.0))
+    assert detector.step(window(-12.0, -16.0, -14.0)) is Verdict.SHOPPER
     detector.reset()
-    assert not detector.step(window(-12.0, -16.0, -14.0))
+    assert detector.step(window(-12.0, -16.0, -14.0)) is Verdict.UNSURE
 
 
 def test_the_front_end_reports_the_microphone_and_the_loudest_playback_in_reach() -> None:
