@@ -94,7 +94,7 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report["double_talk"] = double_talk.bench_double_talk(
         runtime.models.require_file("silero-vad"), SPEECH
     )
-    report["barge_in"] = bench_barge_in(runtime, trials=3 if quick else 9)
+    report["barge_in"] = bench_barge_in(runtime, trials=3 if quick else 18)
     report["own_echo"] = bench_own_echo(runtime, trials=3 if quick else 9)
     report["device_path"] = bench_device_path(runtime)
     print_report(report)

@@ -42,6 +42,9 @@ SHOPPER_GAIN = 0.8
 PATHS = {
     "room": EchoPathOptions(),
     "loud_reverberant": EchoPathOptions(delay_ms=120, gain_db=0.0, rt60_s=0.5),
+    # not used to choose any setting of the double-talk detector: they check it elsewhere
+    "mid_reverberant": EchoPathOptions(delay_ms=80, gain_db=-3.0, rt60_s=0.4),
+    "near_loud": EchoPathOptions(delay_ms=30, gain_db=3.0, rt60_s=0.25),
 }
 
 
