@@ -330,11 +330,15 @@ class FileMic:
 
     @classmethod
     def from_samples(
-        cls, samples: np.ndarray, realtime: bool = True, loop: bool = False
+        cls,
+        samples: np.ndarray,
+        realtime: bool = True,
+        loop: bool = False,
+        block_ms: int = BLOCK_MS,
     ) -> FileMic:
         mic = cls.__new__(cls)
         mic._audio = np.asarray(samples, dtype=np.float32)
-        mic._block = int(RATE * BLOCK_MS / 1000)
+        mic._block = int(RATE * block_ms / 1000)
         mic.realtime, mic._loop, mic._closed = realtime, loop, threading.Event()
         mic.name = "samples"
         return mic

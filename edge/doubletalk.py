@@ -4,7 +4,8 @@ AEC3 treats the first 100-800 ms of a shopper talking over the kiosk as echo now
 what it lets through is distorted enough that Silero needs several windows to call it speech.
 But a converged canceller takes the kiosk's own voice down by 15-45 dB. Audio that is loud after
 cancellation and barely quieter than the microphone, in a window whose microphone is louder
-than the echo of this room has been lately, is someone else talking.
+than the echo of this room has been lately, is someone else talking; so is a microphone well
+above that echo, whatever the canceller made of it.
 
 "Lately" is learned: the windows the canceller took down by at least `echo_reduction_db` are the
 kiosk's echo alone, and each gives the room's coupling (the microphone's level against the
@@ -41,6 +42,10 @@ class DoubleTalkOptions:
     """Only windows with playback this loud within reach teach the coupling."""
     margin_db: float = 0.0
     """How far above the loudest learned coupling the microphone must be."""
+    mic_above_echo_db: float = 4.0
+    """A microphone at least `min_dbfs` and this far above the loudest learned coupling is
+    someone talking even while the canceller suppresses all of it (AEC3 does, for up to
+    several hundred ms, at the start of double talk)."""
     echo_below_db: float = 9.0
     """A microphone this far below the loudest learned coupling holds only the kiosk's echo
     (`Verdict.ECHO`): on the replayed loud reverberant path this vetoes 7 of the 9 windows of the
@@ -69,11 +74,9 @@ class DoubleTalkDetector:
         verdict = Verdict.UNSURE
         if len(self._coupling) >= o.min_history:
             loudest = max(self._coupling)
-            if (
-                window.ungated_dbfs >= o.min_dbfs
-                and reduction < o.max_reduction_db
-                and coupling >= loudest + o.margin_db
-            ):
+            let_through = window.ungated_dbfs >= o.min_dbfs and reduction < o.max_reduction_db
+            louder = window.mic_dbfs >= o.min_dbfs and coupling >= loudest + o.mic_above_echo_db
+            if (let_through and coupling >= loudest + o.margin_db) or louder:
                 verdict = Verdict.SHOPPER
             elif coupling < loudest - o.echo_below_db:
                 verdict = Verdict.ECHO

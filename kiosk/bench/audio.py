@@ -16,6 +16,7 @@ JSON. Every figure comes from the real models on committed or synthesised speech
   over the kiosk's reply, heard through a simulated echo path; the time from the first sample
   of the shopper's speech to the kiosk's speaker going silent. own_echo: replies nobody talks
   over, on the loud path: how often the kiosk's own echo holds the speaker, and for how long.
+- listening_cpu: the loop with nobody there, at the configured block length and at 32 ms.
 - device_path: the same exchange through real sound devices: a private PulseAudio daemon's
   null sinks stand in for the sound card (sounddevice's `pulse` device), and a loopback module
   with 60 ms latency carries the kiosk's voice back into its microphone.
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.audio_io import BLOCK_MS, FileMic
 from edge.echo import GateOptions, ResidualGate, WebRtcEchoCanceller, erle_db
 from edge.endpoint import Endpointer, Heard
 from edge.eot import EndOfTurnOptions, SmartEndpoint
@@ -97,6 +99,7 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report["barge_in"] = bench_barge_in(runtime, trials=3 if quick else 18)
     report["own_echo"] = bench_own_echo(runtime, trials=3 if quick else 9)
     report["device_path"] = bench_device_path(runtime)
+    report["listening_cpu"] = bench_listening_cpu(runtime, seconds=10 if quick else 20)
     print_report(report)
     return report
 
@@ -427,6 +430,35 @@ def _device_exchange(runtime: Runtime, mic: Any, speaker: Any, shopper: Any) -> 
     }
 
 
+def bench_listening_cpu(runtime: Runtime, seconds: float) -> dict[str, Any]:
+    """The full-duplex loop listening to the store's noise bed with nobody talking, in real
+    time: this process's CPU in % of one core, at the configured block length and at 32 ms."""
+    bed = read_wav(turn_eval.DATA / "e2e" / "store_bed.wav")
+    noise = np.tile(bed, int(np.ceil(seconds * 16000 / len(bed))))[: int(seconds * 16000)]
+    out: dict[str, Any] = {"seconds": seconds}
+    for block_ms in sorted({BLOCK_MS, 32}):
+        speaker = VirtualSpeaker()
+        loop = ConversationLoop(
+            runtime.engine,
+            SileroVad(runtime.models.require_file("silero-vad")),
+            _endpointer(),
+            FileMic.from_samples(noise, realtime=True, block_ms=block_ms),
+            speaker,
+            lambda event: None,
+            turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
+            echo=WebRtcEchoCanceller(),
+            gate=ResidualGate(GateOptions()),
+        )
+        cpu, wall = time.process_time(), time.monotonic()
+        try:
+            loop.run(threading.Event())
+        finally:
+            speaker.close()
+        share = (time.process_time() - cpu) / (time.monotonic() - wall)
+        out[f"block_{block_ms}_ms_cpu_percent"] = round(100 * share, 1)
+    return out
+
+
 def _endpointer() -> Endpointer:
     return SmartEndpoint(EndOfTurnOptions())
 
@@ -515,3 +547,10 @@ def print_report(report: dict[str, Any]) -> None:
         f"(max {own['paused'].get('max_ms')}), {own['self_interruptions']} "
         f"self-interruptions, {own['extra_turns']} turns heard from its own voice"
     )
+    cpu = report["listening_cpu"]
+    shares = ", ".join(
+        f"{key.split('_')[1]} ms blocks {value}%"
+        for key, value in cpu.items()
+        if key.startswith("block_")
+    )
+    print(f"audio: listening with nobody there ({cpu['seconds']} s of store noise): {shares}")
