@@ -53,7 +53,7 @@ class AudioSettings(Section):
     max_pause_ms: int = Field(default=2500, ge=300, le=10000)
     """Longest pause waited through when the shopper stops mid-sentence ("where are the ...")."""
     unsure_transcript_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
-    """A whole-looking transcript heard with less confidence than this waits up to 1.6 s unless
+    """A whole-looking transcript heard with less confidence than this waits up to 1.2 s unless
     Smart Turn is very sure: fewer questions cut off at a pause, a longer wait for speech the
     recogniser hears poorly. 0 turns it off; 0.5 is the measured setting (docs/audio.md)."""
     echo_cancellation: bool = True
