@@ -141,6 +141,7 @@ def listening(
         hold_ms=audio.max_pause_ms,
         max_turn_s=audio.max_turn_s,
         min_confidence=audio.unsure_transcript_confidence,
+        unsure_max_words=audio.unsure_transcript_max_words,
     )
     model = SmartTurn(models.require_file("smart-turn-v3"))
     judge = lexical_cue if engine is None else CatalogJudge(engine.catalog, held_up_now(engine))

@@ -52,10 +52,12 @@ class AudioSettings(Section):
     """smart: VAD silence + Smart Turn + the transcript's last word; silence: vad.min_silence_ms."""
     max_pause_ms: int = Field(default=2500, ge=300, le=10000)
     """Longest pause waited through when the shopper stops mid-sentence ("where are the ...")."""
-    unsure_transcript_confidence: float = Field(default=0.0, ge=0.0, le=1.0)
-    """A whole-looking transcript heard with less confidence than this waits up to 1.2 s unless
-    Smart Turn is very sure: fewer questions cut off at a pause, a longer wait for speech the
-    recogniser hears poorly. 0 turns it off; 0.5 is the measured setting (docs/audio.md)."""
+    unsure_transcript_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    """A whole-looking transcript of at most `unsure_transcript_max_words` words heard with
+    less confidence than this waits up to 1.2 s unless Smart Turn is very sure: a pause
+    fragment misheard as a product name ("do you sell" as "D-cell"). 0 turns it off."""
+    unsure_transcript_max_words: int = Field(default=2, ge=0, le=50)
+    """0: transcripts of any length (p95 1.2 s on the evaluation set, docs/audio.md)."""
     echo_cancellation: bool = True
     """WebRTC echo cancellation with the speaker's playback as reference; needed for barge-in."""
     barge_in: bool = True

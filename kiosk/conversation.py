@@ -362,8 +362,8 @@ class ConversationLoop:
                 windows: list[HeardWindow | None] = list(self.front.feed(block))
                 if windows:
                     self._loop.call_soon_threadsafe(self._offer, windows)
-        except Exception:  # a mic that is not resilient: end the loop, do not hang it
-            log.exception("microphone failed")
+        except Exception:  # a mic that is not resilient, or the front end: end, do not hang
+            log.exception("listening failed (the microphone or the front end)")
         finally:
             end: list[HeardWindow | None] = [None]
             self._loop.call_soon_threadsafe(self._offer, end)

@@ -473,7 +473,7 @@ def print_report(report: dict[str, Any]) -> None:
     eot = report["end_of_turn"]
     for name in (
         "kiosk",
-        "kiosk_unsure_wait",
+        "kiosk_unsure_any_length",
         "kiosk_words_only",
         "pipecat_default",
         "silence_800ms",

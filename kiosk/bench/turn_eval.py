@@ -214,16 +214,18 @@ def _demo_judge() -> CatalogJudge:
     return CatalogJudge(Catalog(load_store(demo_store_path())))
 
 
-def _kiosk_unsure_wait() -> Endpointer:
-    """The kiosk's policy with `audio.unsure_transcript_confidence = 0.5`."""
-    return SmartEndpoint(EndOfTurnOptions(max_turn_s=30, min_confidence=0.5), _demo_judge())
+def _kiosk_unsure_any_length() -> Endpointer:
+    """The kiosk's policy with `audio.unsure_transcript_max_words = 0`: every transcript heard
+    with confidence under 0.5 waits, not only those of one or two words."""
+    options = EndOfTurnOptions(max_turn_s=30, unsure_max_words=0)
+    return SmartEndpoint(options, _demo_judge())
 
 
 POLICIES: dict[str, Callable[[], Endpointer]] = {
     "silence_800ms": lambda: UtteranceSegmenter(VadOptions(min_silence_ms=800), max_turn_s=30),
     "pipecat_default": lambda: PipecatEndpoint(),
     "kiosk": _kiosk_policy,
-    "kiosk_unsure_wait": _kiosk_unsure_wait,
+    "kiosk_unsure_any_length": _kiosk_unsure_any_length,
     "kiosk_words_only": lambda: SmartEndpoint(EndOfTurnOptions(max_turn_s=30)),
 }
 

@@ -145,6 +145,25 @@ def test_words_the_recogniser_was_unsure_of_wait_unless_smart_turn_is_sure() -> 
     assert len(heard_well.feed(0.5, speech=False)) == 1
 
 
+def test_only_a_short_transcript_can_be_unsure() -> None:
+    """A whole question in a robotic voice is heard with low confidence too: only one or two
+    words heard poorly (a pause fragment) wait for more."""
+    named = lambda _: TextCue.NAMED  # noqa: E731
+    question = Heard("where can I find the coffee filters", 0.45)
+    long_one = Script(SmartEndpoint(EndOfTurnOptions(), named), turn=0.85, text=question)
+    long_one.feed(0.5, speech=True)
+    assert len(long_one.feed(0.5, speech=False)) == 1
+    fragment = Script(
+        SmartEndpoint(EndOfTurnOptions(), named), turn=0.85, text=Heard("D-cell", 0.49)
+    )
+    fragment.feed(0.5, speech=True)
+    assert fragment.feed(0.5, speech=False) == []
+    any_length = EndOfTurnOptions(unsure_max_words=0)
+    waits = Script(SmartEndpoint(any_length, named), turn=0.85, text=question)
+    waits.feed(0.5, speech=True)
+    assert waits.feed(0.5, speech=False) == []
+
+
 def test_both_cues_finished_end_the_turn_at_once() -> None:
     run = Script(SmartEndpoint(), turn=0.9, text="Where are the batteries?")
     run.feed(0.5, speech=False)
