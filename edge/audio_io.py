@@ -29,7 +29,7 @@ BLOCK_MS = 20
 """Microphone block length. Two of the echo canceller's 10 ms frames: a 32 ms window's last
 samples reach Silero at most one block after they were captured. A 32 ms block (not a whole
 number of frames) left the window's last frame for the next block: 36-68 ms from the start
-of the window to the decision, against 34-50 ms now, for under 1% of a core."""
+of the window to the decision, against 34-50 ms now, for about 1% of a core more."""
 FALLBACK_RATES = (48000, 44100, 32000, 16000)
 
 

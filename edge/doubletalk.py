@@ -48,7 +48,7 @@ class DoubleTalkOptions:
     several hundred ms, at the start of double talk)."""
     echo_below_db: float = 9.0
     """A microphone this far below the loudest learned coupling holds only the kiosk's echo
-    (`Verdict.ECHO`): on the replayed loud reverberant path this vetoes 7 of the 9 windows of the
+    (`Verdict.ECHO`): on the replayed loud reverberant path this vetoes 6 of the 9 windows of the
     kiosk's own voice that Silero took for speech, and no shopper's first window."""
 
 
@@ -83,6 +83,3 @@ class DoubleTalkDetector:
         if window.reference_dbfs > o.reference_floor_dbfs and reduction >= o.echo_reduction_db:
             self._coupling.append(coupling)
         return verdict
-
-    def reset(self) -> None:
-        self._coupling.clear()

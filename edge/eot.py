@@ -245,9 +245,9 @@ class SmartEndpoint:
         else:
             heard = value if isinstance(value, Heard) else Heard(str(value))
             self._text = self.judge(heard.text)
-            short = len(heard.text.split()) <= self.options.unsure_max_words
-            unsure = heard.confidence < self.options.min_confidence
-            self._unsure = unsure and (short or not self.options.unsure_max_words)
+            limit = self.options.unsure_max_words
+            short = not limit or len(heard.text.split()) <= limit
+            self._unsure = short and heard.confidence < self.options.min_confidence
         return self._decide()
 
     def utterance_audio(self) -> np.ndarray:

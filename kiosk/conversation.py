@@ -127,6 +127,16 @@ def speech_over_reply(window: HeardWindow, threshold: float, min_dbfs: float) ->
     return gated or ungated
 
 
+def holds_speaker(window: HeardWindow, levels: Verdict, options: LoopOptions) -> bool:
+    """Whether `window` holds the speaker: the double-talk detector's word (`levels`) says a
+    shopper, or Silero hears speech over the reply where the detector did not find only the
+    kiosk's echo."""
+    if levels is Verdict.ECHO:
+        return False
+    heard = speech_over_reply(window, options.barge_in_threshold, options.barge_in_min_dbfs)
+    return levels is Verdict.SHOPPER or heard
+
+
 @dataclass
 class LoopStats:
     barge_ins: int = 0
@@ -463,10 +473,7 @@ class ConversationLoop:
         if hold is not None:
             self._confirm(hold, window)
             return
-        heard = levels is not Verdict.ECHO and speech_over_reply(
-            window, options.barge_in_threshold, options.barge_in_min_dbfs
-        )
-        if not (heard or levels is Verdict.SHOPPER):
+        if not holds_speaker(window, levels, options):
             self._barge_run.clear()
             return
         self._barge_run.append(window.stamp_ns)
@@ -483,7 +490,8 @@ class ConversationLoop:
             return
         hold_speaker(options.barge_in_hold_ms / 1000)
         self.stats.barge_in_held += 1
-        self.stats.held_by_double_talk += not heard
+        threshold, floor = options.barge_in_threshold, options.barge_in_min_dbfs
+        self.stats.held_by_double_talk += not speech_over_reply(window, threshold, floor)
         until = heard_ns + options.barge_in_hold_ms * 1_000_000
         self._hold = _Hold(turn, onset, heard_ns, time.monotonic_ns(), until, window.ungated_dbfs)
 

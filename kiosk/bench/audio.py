@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.audio_io import BLOCK_MS, FileMic
+from edge.audio_io import BLOCK_MS, FileMic, Microphone
 from edge.echo import GateOptions, ResidualGate, WebRtcEchoCanceller, erle_db
 from edge.endpoint import Endpointer, Heard
 from edge.eot import EndOfTurnOptions, SmartEndpoint
@@ -284,6 +284,24 @@ def barge_in_trial(
     }
 
 
+def _duplex_loop(
+    runtime: Runtime, mic: Microphone, speaker: VirtualSpeaker, max_turns: int = 0
+) -> ConversationLoop:
+    """The live loop as the kiosk wires it: AEC3, the residual gate, Silero, Smart Turn."""
+    return ConversationLoop(
+        runtime.engine,
+        SileroVad(runtime.models.require_file("silero-vad")),
+        _endpointer(),
+        mic,
+        speaker,
+        lambda event: None,
+        max_turns=max_turns,
+        turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
+        echo=WebRtcEchoCanceller(),
+        gate=ResidualGate(),
+    )
+
+
 def _live_loop(
     runtime: Runtime,
     shopper: ScriptedShopper,
@@ -293,18 +311,7 @@ def _live_loop(
 ) -> ConversationLoop:
     """The full-duplex loop on a shopper heard through `path` with the kiosk's own echo, run
     to its end (at most 90 s)."""
-    loop = ConversationLoop(
-        runtime.engine,
-        SileroVad(runtime.models.require_file("silero-vad")),
-        _endpointer(),
-        EchoMic(shopper, speaker.timeline, path),
-        speaker,
-        lambda event: None,
-        max_turns=max_turns,
-        turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
-        echo=WebRtcEchoCanceller(),
-        gate=ResidualGate(),
-    )
+    loop = _duplex_loop(runtime, EchoMic(shopper, speaker.timeline, path), speaker, max_turns)
     runner = threading.Thread(target=loop.run, args=(threading.Event(),), daemon=True)
     runner.start()
     runner.join(timeout=90)
@@ -438,17 +445,8 @@ def bench_listening_cpu(runtime: Runtime, seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {"seconds": seconds}
     for block_ms in sorted({BLOCK_MS, 32}):
         speaker = VirtualSpeaker()
-        loop = ConversationLoop(
-            runtime.engine,
-            SileroVad(runtime.models.require_file("silero-vad")),
-            _endpointer(),
-            FileMic.from_samples(noise, realtime=True, block_ms=block_ms),
-            speaker,
-            lambda event: None,
-            turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
-            echo=WebRtcEchoCanceller(),
-            gate=ResidualGate(GateOptions()),
-        )
+        mic = FileMic.from_samples(noise, realtime=True, block_ms=block_ms)
+        loop = _duplex_loop(runtime, mic, speaker)
         cpu, wall = time.process_time(), time.monotonic()
         try:
             loop.run(threading.Event())
