@@ -24,6 +24,8 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from edge.listen import HeardWindow
 
 
@@ -50,6 +52,20 @@ class DoubleTalkOptions:
     """A microphone this far below the loudest learned coupling holds only the kiosk's echo
     (`Verdict.ECHO`): on the replayed loud reverberant path this vetoes 6 of the 9 windows of the
     kiosk's own voice that Silero took for speech, and no shopper's first window."""
+    linear_armed_db: float = 20.0
+    """The linear canceller's residue is trusted once it takes the learned echo windows down
+    by this much at the median (it has converged on this room)."""
+    linear_min_dbfs: float = -40.0
+    """A residue at least this loud, and mostly not echo, is someone talking at the kiosk."""
+    linear_above_floor_db: float = 10.0
+    """... and at least this far above the residue's usual floor (the store's own noise)."""
+    linear_max_reduction_db: float = 10.0
+    """Mostly not echo: the linear canceller took the microphone down by less than this."""
+    linear_echo_db: float = 15.0
+    """A window the converged linear canceller took down by this much holds only the kiosk's
+    echo, whatever Silero hears in it (`Verdict.ECHO`)."""
+    floor_windows: int = 300
+    """The residue's floor is its 20th percentile over this many windows (about 10 s)."""
 
 
 class Verdict(Enum):
@@ -65,6 +81,16 @@ class DoubleTalkDetector:
     def __init__(self, options: DoubleTalkOptions | None = None) -> None:
         self.options = options or DoubleTalkOptions()
         self._coupling: deque[float] = deque(maxlen=self.options.history)
+        self._linear_reduction: deque[float] = deque(maxlen=self.options.history)
+        self._residue: deque[float] = deque(maxlen=self.options.floor_windows)
+
+    @property
+    def linear_armed(self) -> bool:
+        """The linear canceller has converged on this room: its residue decides."""
+        learned = self._linear_reduction
+        if len(learned) < self.options.min_history:
+            return False
+        return float(np.median(learned)) >= self.options.linear_armed_db
 
     def step(self, window: HeardWindow) -> Verdict:
         """What `window` is, by levels alone; then learn from it."""
@@ -72,7 +98,9 @@ class DoubleTalkDetector:
         reduction = window.mic_dbfs - window.ungated_dbfs
         coupling = window.mic_dbfs - window.reference_dbfs
         verdict = Verdict.UNSURE
-        if len(self._coupling) >= o.min_history:
+        if window.linear_dbfs is not None and self.linear_armed:
+            verdict = self._by_residue(window, window.linear_dbfs)
+        elif len(self._coupling) >= o.min_history:
             loudest = max(self._coupling)
             let_through = window.ungated_dbfs >= o.min_dbfs and reduction < o.max_reduction_db
             louder = window.mic_dbfs >= o.min_dbfs and coupling >= loudest + o.mic_above_echo_db
@@ -82,4 +110,19 @@ class DoubleTalkDetector:
                 verdict = Verdict.ECHO
         if window.reference_dbfs > o.reference_floor_dbfs and reduction >= o.echo_reduction_db:
             self._coupling.append(coupling)
+            if window.linear_dbfs is not None:
+                self._linear_reduction.append(window.mic_dbfs - window.linear_dbfs)
+        if window.linear_dbfs is not None:
+            self._residue.append(window.linear_dbfs)
         return verdict
+
+    def _by_residue(self, window: HeardWindow, residue_dbfs: float) -> Verdict:
+        o = self.options
+        taken = window.mic_dbfs - residue_dbfs
+        floor = float(np.percentile(self._residue, 20)) if self._residue else -120.0
+        loud = residue_dbfs >= max(o.linear_min_dbfs, floor + o.linear_above_floor_db)
+        if loud and taken < o.linear_max_reduction_db:
+            return Verdict.SHOPPER
+        if taken >= o.linear_echo_db:
+            return Verdict.ECHO
+        return Verdict.UNSURE

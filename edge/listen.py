@@ -19,6 +19,7 @@ import numpy as np
 
 from edge.audio_io import AudioBlock
 from edge.echo import FRAME, EchoCanceller, PlaybackTimeline, ResidualGate
+from edge.linear_echo import LinearEchoCanceller
 from edge.vad import SAMPLE_RATE, WINDOW
 
 NS_PER_SAMPLE = 1_000_000_000 / SAMPLE_RATE
@@ -53,6 +54,9 @@ class HeardWindow:
     reference_dbfs: float = -120.0
     """Level of the loudest 32 ms the speaker played within `ECHO_REACH_NS` before the window
     ended: the loudest echo that can be in it."""
+    linear_dbfs: float | None = None
+    """Level of the microphone minus the linear echo canceller's estimate of the echo
+    (`edge.linear_echo`), which never suppresses a shopper; None when none runs."""
 
     @property
     def ungated_dbfs(self) -> float:
@@ -69,12 +73,14 @@ class AudioFrontEnd:
         gate: ResidualGate | None = None,
         playing_floor_dbfs: float = -55.0,
         barge_vad: StreamingVad | None = None,
+        linear: LinearEchoCanceller | None = None,
     ) -> None:
         self.vad = vad
         self.canceller = canceller if timeline is not None else None
         self.timeline = timeline
         self.gate = gate if self.canceller is not None else None
         self.barge_vad = barge_vad if self.gate is not None else None
+        self.linear = linear if self.canceller is not None else None
         self._floor = playing_floor_dbfs
         self.reset()
 
@@ -87,6 +93,7 @@ class AudioFrontEnd:
         self._clean = np.zeros(0, np.float32)
         self._gated = np.zeros(0, np.float32)
         self._mic = np.zeros(0, np.float32)
+        self._linear = np.zeros(0, np.float32)
         self._clean_ns = 0
         self._flags = np.zeros(0, bool)
         self._dc: float | None = None
@@ -100,6 +107,7 @@ class AudioFrontEnd:
             self._raw, self._raw_ns = np.zeros(0, np.float32), block.captured_ns
             self._clean, self._flags = np.zeros(0, np.float32), np.zeros(0, bool)
             self._gated, self._mic = np.zeros(0, np.float32), np.zeros(0, np.float32)
+            self._linear = np.zeros(0, np.float32)
         # a DC offset follows the block means with a 0.25 s time constant
         weight = 1.0 if self._dc is None else 1.0 - np.exp(-len(samples) / (0.25 * SAMPLE_RATE))
         self._dc = float(samples.mean()) * weight + (self._dc or 0.0) * (1.0 - weight)
@@ -126,6 +134,8 @@ class AudioFrontEnd:
         if self.canceller is None:
             return chunk, chunk
         cleaned = self.canceller.process(chunk, reference)
+        if self.linear is not None:
+            self._linear = np.concatenate([self._linear, self.linear.process(chunk, reference)])
         if self.gate is None:
             return cleaned, cleaned
         return cleaned, self.gate.process(chunk, cleaned, reference)
@@ -143,6 +153,9 @@ class AudioFrontEnd:
             window, self._clean = self._clean[:WINDOW], self._clean[WINDOW:]
             heard, self._gated = self._gated[:WINDOW], self._gated[WINDOW:]
             raw, self._mic = self._mic[:WINDOW], self._mic[WINDOW:]
+            linear = None
+            if self.linear is not None:
+                linear, self._linear = _dbfs(self._linear[:WINDOW]), self._linear[WINDOW:]
             playing, self._flags = bool(self._flags[:WINDOW].any()), self._flags[WINDOW:]
             probability = float(self.vad.process(heard)[-1])
             ungated = (
@@ -159,6 +172,7 @@ class AudioFrontEnd:
                     ungated,
                     _dbfs(raw),
                     self._loudest_reference(stamp),
+                    linear,
                 )
             )
             self._clean_ns += int(WINDOW * NS_PER_SAMPLE)

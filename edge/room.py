@@ -84,7 +84,8 @@ class EchoMic:
 class ScriptedShopper:
     """A real-time microphone on which a simulated shopper asks questions: the first at once,
     each next one `interrupt_after_s` after the kiosk starts answering the previous one (so it
-    talks over the reply). Room noise throughout. `onsets_ns` records when each question's
+    talks over the reply). Room noise throughout: white at `noise_dbfs`, or a recording of a
+    store (`bed`, looped from a point chosen by `seed`). `onsets_ns` records when each question's
     first loud sample was captured."""
 
     realtime = True
@@ -97,6 +98,7 @@ class ScriptedShopper:
         lead_s: float = 0.5,
         tail_s: float = 6.0,
         noise_dbfs: float = -60.0,
+        bed: np.ndarray | None = None,
         seed: int = 0,
         block_ms: int = BLOCK_MS,
     ) -> None:
@@ -106,7 +108,9 @@ class ScriptedShopper:
         self._lead = int(lead_s * RATE)
         self._tail = int(tail_s * RATE)
         self._noise = 10 ** (noise_dbfs / 20)
+        self._bed = None if bed is None else np.asarray(bed, np.float32)
         self._rng = np.random.default_rng(seed)
+        self._bed_start = 0 if bed is None else int(self._rng.integers(len(bed)))
         self._block = RATE * block_ms // 1000
         self._closed = threading.Event()
         self.onsets_ns: list[int] = []
@@ -136,13 +140,19 @@ class ScriptedShopper:
             take = min(block, len(speech))
             chunk[:take] = speech[:take]
             speech = speech[take:]
-            chunk += (self._rng.standard_normal(block) * self._noise).astype(np.float32)
+            chunk += self._room(sent, block)
             ready = stamp + block * 1_000_000_000 // RATE
             delay = (ready - time.monotonic_ns()) / 1e9
             if delay > 0 and self._closed.wait(delay):
                 return
             sent += block
             yield AudioBlock(chunk, stamp)
+
+    def _room(self, at: int, n: int) -> np.ndarray:
+        if self._bed is None:
+            return (self._rng.standard_normal(n) * self._noise).astype(np.float32)
+        index = (self._bed_start + at + np.arange(n)) % len(self._bed)
+        return self._bed[index]
 
     def _due(self, now_ns: int) -> bool:
         """The kiosk started answering the last question long enough ago."""

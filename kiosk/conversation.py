@@ -38,6 +38,7 @@ from edge.audio_io import Microphone, Speaker
 from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions, Verdict
 from edge.echo import EchoCanceller, ResidualGate
 from edge.endpoint import Action, Endpointer, Heard, Probe, ProbeAnswer, SpeechBegan, Utterance
+from edge.linear_echo import LinearEchoCanceller
 from edge.listen import AudioFrontEnd, HeardWindow, StreamingVad
 from edge.playback import PlayHandle
 from edge.stt import SpeculativeStt, Transcript
@@ -200,6 +201,9 @@ class ConversationLoop:
     echo: EchoCanceller | None = None
     gate: ResidualGate | None = None
     options: LoopOptions = field(default_factory=LoopOptions)
+    linear_echo: LinearEchoCanceller | None = None
+    """The double-talk detector's own canceller (`edge.linear_echo`); one is made when the
+    detector runs and none is given (a bench hands over one that has already converged)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.engine.stt, SpeculativeStt):
@@ -210,10 +214,16 @@ class ConversationLoop:
         # first syllable of a shopper talking over the kiosk (`kiosk bench audio`, double_talk)
         twin = getattr(self.vad, "twin", None)
         barge_vad = twin() if twin is not None and self.gate is not None else None
-        self.front = AudioFrontEnd(self.vad, self.echo, timeline, self.gate, barge_vad=barge_vad)
         options = self.options.double_talk
         cancelling = self.echo is not None and timeline is not None
         self.double_talk = DoubleTalkDetector(options) if options and cancelling else None
+        if self.double_talk is None:
+            self.linear_echo = None
+        elif self.linear_echo is None:
+            self.linear_echo = LinearEchoCanceller()
+        self.front = AudioFrontEnd(
+            self.vad, self.echo, timeline, self.gate, barge_vad=barge_vad, linear=self.linear_echo
+        )
         self.stats = LoopStats()
         self.results: list[TurnResult] = []
         self.turns_done = 0

@@ -16,7 +16,9 @@ the reply with nobody talking over it, how many windows fire (each would hold th
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from edge.audio_io import AudioBlock
 from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
 from edge.echo import PlaybackTimeline, ResidualGate, WebRtcEchoCanceller
 from edge.endpoint import WINDOW_NS
+from edge.linear_echo import LinearEchoCanceller
 from edge.listen import AudioFrontEnd, HeardWindow
 from edge.room import EchoPath, EchoPathOptions
 from edge.vad import SileroVad
@@ -59,11 +62,27 @@ def shoppers(speech: Path) -> list[np.ndarray]:
     return [read_wav(f) * SHOPPER_GAIN for f in sorted(speech.glob("*espeak*.wav"))[::2]]
 
 
+def converged(path: EchoPath, voice: list[np.ndarray]) -> LinearEchoCanceller:
+    """A linear canceller that has heard the kiosk say `voice` twice through `path`: as in a
+    kiosk that has been answering for a while (it takes about 4 s of speech to converge)."""
+    canceller = LinearEchoCanceller()
+    played = np.concatenate(voice * 2)
+    played = played[: len(played) - len(played) % canceller.options.block]
+    noise = np.random.default_rng(1).standard_normal(len(played)).astype(np.float32) * 1e-3
+    canceller.process(path.apply(played) + noise, played)
+    return canceller
+
+
 def replay(
-    vad: SileroVad, path: EchoPath, reply: np.ndarray, shopper: np.ndarray | None, onset_s: float
+    vad: SileroVad,
+    path: EchoPath,
+    reply: np.ndarray,
+    shopper: np.ndarray | None,
+    onset_s: float,
+    linear: LinearEchoCanceller,
 ) -> tuple[list[HeardWindow], int | None]:
     """The windows heard while `reply` plays, with `shopper` starting `onset_s` into it, and
-    the capture time of the shopper's first loud sample."""
+    the capture time of the shopper's first loud sample. `linear` is copied, not changed."""
     timeline = PlaybackTimeline()
     start_ns = int(LEAD_S * SEC)
     timeline.write(reply, start_ns)
@@ -76,7 +95,12 @@ def replay(
         mic[at : at + n] += shopper[:n]
         onset_ns = (at + int(np.argmax(np.abs(shopper) > 0.01))) * SEC // RATE
     front = AudioFrontEnd(
-        vad, WebRtcEchoCanceller(), timeline, ResidualGate(), barge_vad=vad.twin()
+        vad,
+        WebRtcEchoCanceller(),
+        timeline,
+        ResidualGate(),
+        barge_vad=vad.twin(),
+        linear=copy.deepcopy(linear),
     )
     end_ns = start_ns + len(reply) * SEC // RATE
     heard: list[HeardWindow] = []
@@ -100,6 +124,12 @@ def _kiosk(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
     return [holds_speaker(w, detector.step(w), options) for w in windows]
 
 
+def _kiosk_first_reply(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
+    """The live loop's rule before the linear canceller has converged (the first reply after
+    start-up): the detector's rules on AEC3's output alone."""
+    return _kiosk([replace(w, linear_dbfs=None) for w in windows], options)
+
+
 def _silero_only(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
     return [
         speech_over_reply(w, options.barge_in_threshold, options.barge_in_min_dbfs) for w in windows
@@ -113,7 +143,12 @@ def _gated_only(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
     ]
 
 
-RULES: dict[str, Rule] = {"kiosk": _kiosk, "silero_only": _silero_only, "gated_only": _gated_only}
+RULES: dict[str, Rule] = {
+    "kiosk": _kiosk,
+    "kiosk_first_reply": _kiosk_first_reply,
+    "silero_only": _silero_only,
+    "gated_only": _gated_only,
+}
 
 
 def _heard_after_ms(windows: list[HeardWindow], onset_ns: int, fired: list[bool]) -> float | None:
@@ -132,16 +167,17 @@ def bench_double_talk(silero: Path, speech: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"overlaps_per_path": len(replies) * len(voices) * len(ONSETS_S)}
     for name, path_options in PATHS.items():
         path = EchoPath(path_options)
+        linear = converged(path, replies)
         heard_ms: dict[str, list[float]] = {rule: [] for rule in RULES}
         missed = dict.fromkeys(RULES, 0)
         echo_windows = dict.fromkeys(RULES, 0)
         for reply in replies:
-            alone, _ = replay(vad, path, reply, None, 0.0)
+            alone, _ = replay(vad, path, reply, None, 0.0, linear)
             for rule, fires in RULES.items():
                 echo_windows[rule] += sum(fires(alone, options))
             for voice in voices:
                 for onset_s in ONSETS_S:
-                    windows, onset_ns = replay(vad, path, reply, voice, onset_s)
+                    windows, onset_ns = replay(vad, path, reply, voice, onset_s, linear)
                     assert onset_ns is not None
                     for rule, fires in RULES.items():
                         heard = _heard_after_ms(windows, onset_ns, fires(windows, options))

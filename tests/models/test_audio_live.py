@@ -4,6 +4,7 @@ conversation with a barge-in. Live tests run in real time; they assert behaviour
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import threading
@@ -14,12 +15,13 @@ import pytest
 
 from edge.echo import ResidualGate, WebRtcEchoCanceller
 from edge.eot import SmartEndpoint
+from edge.linear_echo import LinearEchoCanceller
 from edge.playback import VirtualSpeaker
 from edge.room import EchoMic, EchoPath, ScriptedShopper
 from edge.turn_detect import SmartTurn
 from edge.vad import SileroVad
 from edge.wav import read_wav, write_wav
-from kiosk.bench import turn_eval
+from kiosk.bench import double_talk, turn_eval
 from kiosk.bench.audio import RealTurnModels
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
@@ -87,10 +89,11 @@ def test_echo_alone_does_not_reach_the_vad(runtime: Runtime) -> None:
 
 
 def _live(
-    runtime: Runtime, questions: list[np.ndarray]
+    runtime: Runtime, questions: list[np.ndarray], linear: LinearEchoCanceller | None = None
 ) -> tuple[ConversationLoop, VirtualSpeaker, list[Event]]:
     """A simulated shopper asks; each next question starts 1 s into the kiosk's answer; the
-    kiosk hears its own voice through a simulated room."""
+    kiosk hears its own voice through a simulated room. `linear`: the double-talk detector's
+    canceller, converged on that room (None: a fresh one, as on the first reply after start)."""
     speaker = VirtualSpeaker()
     holder: list[ScriptedShopper] = []
 
@@ -112,6 +115,7 @@ def _live(
         turn_model=SmartTurn(runtime.models.require_file("smart-turn-v3")),
         echo=WebRtcEchoCanceller(),
         gate=ResidualGate(),
+        linear_echo=linear,
     )
     runner = threading.Thread(target=loop.run, args=(threading.Event(),), daemon=True)
     runner.start()
@@ -195,3 +199,18 @@ def test_kiosk_run_headless_holds_a_conversation_with_a_barge_in(
     assert "kiosk: barge-in: reply stopped" in done.stdout, done.stdout
     played = read_wav(out)
     assert np.abs(played).max() > 0.05 and len(played) / rate > 3.0
+
+
+def test_a_kiosk_that_has_learned_its_room_holds_on_the_shopper_s_first_words(
+    runtime: Runtime,
+) -> None:
+    """Once the linear canceller has converged, the detector holds the speaker on what it
+    leaves, before Silero is sure of the speech; nobody talking over it holds nothing."""
+    room = double_talk.converged(EchoPath(), double_talk.kiosk_voice(SPEECH))
+    alone, speaker, _ = _live(runtime, [read_wav(AA)], copy.deepcopy(room))
+    assert alone.stats.barge_in_held == 0 and not any(h.cut for h in speaker.handles)
+    loop, _, events = _live(runtime, [read_wav(AA), read_wav(TAPE)], copy.deepcopy(room))
+    assert loop.stats.barge_ins == 1 and loop.stats.held_by_double_talk == 1
+    assert len(loop.results) == 2 and loop.results[1].transcript.strip()
+    done = [e for e in events if isinstance(e, ReplyProgress) and e.done]
+    assert [e.interrupted for e in done] == [True, False]

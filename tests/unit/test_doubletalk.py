@@ -9,20 +9,30 @@ import pytest
 from edge.audio_io import AudioBlock
 from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions, Verdict
 from edge.echo import PlaybackTimeline
+from edge.linear_echo import LinearEchoCanceller
 from edge.listen import AudioFrontEnd, HeardWindow
-from tests.fakes import LoudnessVad
+from edge.room import EchoPath, EchoPathOptions
+from tests.fakes import LoudnessVad, PathCanceller
 
 pytestmark = pytest.mark.unit
 RATE = 16000
 SEC = 1_000_000_000
 
 
-def window(mic_dbfs: float, cancelled_dbfs: float, reference_dbfs: float) -> HeardWindow:
+def window(
+    mic_dbfs: float,
+    cancelled_dbfs: float,
+    reference_dbfs: float,
+    linear_dbfs: float | None = None,
+) -> HeardWindow:
     """A window heard while the kiosk spoke: the microphone, what the canceller let through,
-    and the loudest playback that can echo into it (all in dBFS)."""
+    the loudest playback that can echo into it, and what the linear canceller left of the
+    microphone (all in dBFS)."""
     level = 10 ** (cancelled_dbfs / 20)
     samples = np.full(512, level, np.float32)
-    return HeardWindow(samples, 0.0, 0, True, cancelled_dbfs, 0.1, mic_dbfs, reference_dbfs)
+    return HeardWindow(
+        samples, 0.0, 0, True, cancelled_dbfs, 0.1, mic_dbfs, reference_dbfs, linear_dbfs
+    )
 
 
 def echo_alone(n: int) -> list[HeardWindow]:
@@ -84,6 +94,53 @@ def test_only_windows_the_canceller_took_down_teach_the_coupling() -> None:
     assert detector.step(window(-12.0, -16.0, -14.0)) is Verdict.SHOPPER
 
 
+def converged(n: int = 20, taken_db: float = 30.0) -> list[HeardWindow]:
+    """The echo alone, which the linear canceller takes down by `taken_db`."""
+    return [window(-20.0, -50.0, -14.0, -20.0 - taken_db) for _ in range(n)]
+
+
+def test_a_converged_linear_canceller_hears_a_shopper_that_aec3_suppresses() -> None:
+    detector = DoubleTalkDetector()
+    for w in converged():
+        detector.step(w)
+    assert detector.linear_armed
+    # AEC3 suppressed it all, and the mic is no louder than the echo: the coupling rules cannot
+    # tell; the linear canceller left -24 dBFS, 4 dB under the mic: someone else is talking
+    assert detector.step(window(-20.0, -55.0, -14.0)) is Verdict.UNSURE
+    assert detector.step(window(-20.0, -55.0, -14.0, -24.0)) is Verdict.SHOPPER
+    # too quiet to be someone at the kiosk
+    assert detector.step(window(-41.0, -55.0, -40.0, -42.0)) is Verdict.UNSURE
+
+
+def test_a_converged_linear_canceller_vetoes_what_it_explains_as_echo() -> None:
+    detector = DoubleTalkDetector()
+    for w in converged():
+        detector.step(w)
+    # AEC3 let 10 dB through; the linear canceller explains all but 1/30 of it
+    assert detector.step(window(-20.0, -30.0, -14.0, -50.0)) is Verdict.ECHO
+    assert detector.step(window(-20.0, -30.0, -14.0, -32.0)) is Verdict.UNSURE
+
+
+def test_a_linear_canceller_that_has_not_converged_is_not_listened_to() -> None:
+    detector = DoubleTalkDetector()
+    for w in converged(taken_db=8.0):
+        detector.step(w)
+    assert not detector.linear_armed
+    assert detector.step(window(-20.0, -55.0, -14.0, -24.0)) is Verdict.UNSURE
+    # the coupling rules still apply
+    assert detector.step(window(-12.0, -60.0, -14.0, -13.0)) is Verdict.SHOPPER
+
+
+def test_the_residue_must_stand_out_of_the_stores_noise() -> None:
+    detector = DoubleTalkDetector()
+    for w in converged():
+        detector.step(w)
+    for _ in range(300):  # the store: -36 dBFS between the kiosk's words
+        detector.step(window(-36.0, -37.0, -70.0, -36.0))
+    assert detector.step(window(-30.0, -55.0, -14.0, -31.0)) is Verdict.UNSURE
+    assert detector.step(window(-20.0, -55.0, -14.0, -24.0)) is Verdict.SHOPPER
+
+
 def test_the_front_end_reports_the_microphone_and_the_loudest_playback_in_reach() -> None:
     timeline = PlaybackTimeline()
     t = np.arange(int(0.2 * RATE)) / RATE
@@ -97,3 +154,25 @@ def test_the_front_end_reports_the_microphone_and_the_loudest_playback_in_reach(
     out_of_reach = [w for w in windows if w.stamp_ns >= SEC + SEC // 2]
     assert out_of_reach and all(w.reference_dbfs == -120.0 for w in out_of_reach)
     assert all(abs(w.mic_dbfs + 13.5) < 0.5 for w in windows if w.stamp_ns < SEC + 468_000_000)
+
+
+def test_the_front_end_reports_what_the_linear_canceller_leaves() -> None:
+    path = EchoPath(EchoPathOptions())
+    timeline = PlaybackTimeline()
+    played = (np.random.default_rng(0).standard_normal(4 * RATE) * 0.1).astype(np.float32)
+    timeline.write(played, SEC)
+    mic = path.apply(played)
+    plain = AudioFrontEnd(LoudnessVad(), PathCanceller(path), timeline)
+    assert all(w.linear_dbfs is None for w in plain.feed(AudioBlock(mic, SEC)))
+    front = AudioFrontEnd(
+        LoudnessVad(), PathCanceller(path), timeline, linear=LinearEchoCanceller()
+    )
+    windows = [w for i in range(0, len(mic), 320) for w in front.feed(block(mic, i))]
+    last = [w for w in windows if w.stamp_ns >= 4 * SEC]
+    assert last and all(
+        w.linear_dbfs is not None and w.mic_dbfs - w.linear_dbfs >= 20 for w in last
+    )
+
+
+def block(samples: np.ndarray, at: int) -> AudioBlock:
+    return AudioBlock(samples[at : at + 320], SEC + at * SEC // RATE)

@@ -1,0 +1,56 @@
+"""The linear echo canceller the double-talk detector reads: it converges on a room's echo
+path, and a shopper talking over the kiosk passes through it at full level without spoiling
+what it learned. White noise plays the kiosk's voice and the shopper's: it converges fastest,
+and the figures are the canceller's, not a voice's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.linear_echo import LinearEchoCanceller
+from edge.room import EchoPath, EchoPathOptions
+
+pytestmark = pytest.mark.unit
+RATE = 16000
+
+
+def db(x: np.ndarray) -> float:
+    return 10 * float(np.log10(float(np.mean(np.square(x, dtype=np.float64))) + 1e-12))
+
+
+def noise(seconds: float, dbfs: float, seed: int) -> np.ndarray:
+    n = int(seconds * RATE)
+    return (np.random.default_rng(seed).standard_normal(n) * 10 ** (dbfs / 20)).astype(np.float32)
+
+
+def test_it_learns_a_reverberant_rooms_echo_path() -> None:
+    path = EchoPath(EchoPathOptions(delay_ms=120, gain_db=0.0, rt60_s=0.5))
+    played = noise(4.0, -20, seed=1)
+    echo = path.apply(played)
+    residue = LinearEchoCanceller().process(echo + noise(4.0, -70, seed=2), played)
+    last = slice(3 * RATE, 4 * RATE)
+    assert db(echo[last]) - db(residue[last]) >= 25
+
+
+def test_a_shopper_passes_at_full_level_and_the_echo_path_survives_double_talk() -> None:
+    path = EchoPath(EchoPathOptions())
+    canceller = LinearEchoCanceller()
+    played = noise(6.0, -20, seed=3)
+    echo = path.apply(played)
+    shopper = np.zeros_like(played)
+    shopper[4 * RATE : 5 * RATE] = noise(1.0, -26, seed=4)  # 1 s, as loud as the echo
+    residue = canceller.process(echo + shopper, played)
+    during, after = slice(4 * RATE, 5 * RATE), slice(5 * RATE, 6 * RATE)
+    assert abs(db(residue[during]) - db(shopper[during])) < 1.0
+    assert db(residue[during] - shopper[during]) < db(echo[during]) - 15
+    # the filter it answers with was not pulled off course by the shopper's voice
+    assert db(echo[after]) - db(residue[after]) >= 25
+
+
+def test_it_refuses_blocks_it_cannot_split() -> None:
+    canceller = LinearEchoCanceller()
+    with pytest.raises(ValueError, match="160"):
+        canceller.process(np.zeros(200, np.float32), np.zeros(200, np.float32))
+    with pytest.raises(ValueError, match="equal"):
+        canceller.process(np.zeros(320, np.float32), np.zeros(160, np.float32))
