@@ -98,8 +98,9 @@ class DoubleTalkDetector:
         reduction = window.mic_dbfs - window.ungated_dbfs
         coupling = window.mic_dbfs - window.reference_dbfs
         verdict = Verdict.UNSURE
-        if window.linear_dbfs is not None and self.linear_armed:
-            verdict = self._by_residue(window, window.linear_dbfs)
+        residue_dbfs = window.linear_dbfs
+        if residue_dbfs is not None and self.linear_armed:
+            verdict = self._by_residue(window, residue_dbfs)
         elif len(self._coupling) >= o.min_history:
             loudest = max(self._coupling)
             let_through = window.ungated_dbfs >= o.min_dbfs and reduction < o.max_reduction_db
@@ -110,10 +111,10 @@ class DoubleTalkDetector:
                 verdict = Verdict.ECHO
         if window.reference_dbfs > o.reference_floor_dbfs and reduction >= o.echo_reduction_db:
             self._coupling.append(coupling)
-            if window.linear_dbfs is not None:
-                self._linear_reduction.append(window.mic_dbfs - window.linear_dbfs)
-        if window.linear_dbfs is not None:
-            self._residue.append(window.linear_dbfs)
+            if residue_dbfs is not None:
+                self._linear_reduction.append(window.mic_dbfs - residue_dbfs)
+        if residue_dbfs is not None:
+            self._residue.append(residue_dbfs)
         return verdict
 
     def _by_residue(self, window: HeardWindow, residue_dbfs: float) -> Verdict:

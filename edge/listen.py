@@ -54,14 +54,18 @@ class HeardWindow:
     reference_dbfs: float = -120.0
     """Level of the loudest 32 ms the speaker played within `ECHO_REACH_NS` before the window
     ended: the loudest echo that can be in it."""
-    linear_dbfs: float | None = None
-    """Level of the microphone minus the linear echo canceller's estimate of the echo
+    linear: np.ndarray | None = field(default=None, repr=False)
+    """The microphone minus the linear echo canceller's estimate of the echo
     (`edge.linear_echo`), which never suppresses a shopper; None when none runs."""
 
     @property
     def ungated_dbfs(self) -> float:
         """Level of the cancelled audio before the residual gate."""
         return _dbfs(self.samples)
+
+    @property
+    def linear_dbfs(self) -> float | None:
+        return None if self.linear is None else _dbfs(self.linear)
 
 
 class AudioFrontEnd:
@@ -155,7 +159,7 @@ class AudioFrontEnd:
             raw, self._mic = self._mic[:WINDOW], self._mic[WINDOW:]
             linear = None
             if self.linear is not None:
-                linear, self._linear = _dbfs(self._linear[:WINDOW]), self._linear[WINDOW:]
+                linear, self._linear = self._linear[:WINDOW], self._linear[WINDOW:]
             playing, self._flags = bool(self._flags[:WINDOW].any()), self._flags[WINDOW:]
             probability = float(self.vad.process(heard)[-1])
             ungated = (

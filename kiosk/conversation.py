@@ -409,7 +409,17 @@ class ConversationLoop:
         levels = self.double_talk.step(window) if self.double_talk else Verdict.UNSURE
         if self._turn is not None and self.options.barge_in:
             self._watch_barge_in(window, levels)
-        self._handle(self.segmenter.step(window.samples, window.probability, window.stamp_ns))
+        self._handle(self.segmenter.step(self._heard(window), window.probability, window.stamp_ns))
+
+    def _heard(self, window: HeardWindow) -> np.ndarray:
+        """What STT hears of `window`. While the kiosk's voice may be in it, that is what the
+        converged linear canceller left, not AEC3's output: AEC3 suppresses the start of a
+        shopper talking over the kiosk, and tiny.en hears "I find the memories" in it where
+        the linear residue gives "Where can I find the AI batteries?" (`kiosk bench audio`)."""
+        detector = self.double_talk
+        if window.linear is None or detector is None or not self._playing:
+            return window.samples
+        return window.linear if detector.linear_armed else window.samples
 
     def _handle(self, actions: list[Action]) -> None:
         for action in actions:

@@ -47,7 +47,7 @@ from edge.wav import read_wav
 from kiosk.agent.answers import local_reply
 from kiosk.agent.intent import Intent
 from kiosk.agent.router import RouteDecision
-from kiosk.bench import double_talk, turn_eval
+from kiosk.bench import barge_in_stt, double_talk, turn_eval
 from kiosk.bench.stats import summary_ms
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
@@ -99,6 +99,12 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report["echo"] = bench_echo(runtime)
     report["double_talk"] = double_talk.bench_double_talk(
         runtime.models.require_file("silero-vad"), SPEECH
+    )
+    report["barge_in_stt"] = barge_in_stt.bench_barge_in_stt(
+        runtime.models.require_file("silero-vad"),
+        runtime.models.require(runtime.config.stt.model),
+        SPEECH,
+        runtime.engine.stt_prompt,
     )
     report["barge_in"] = bench_barge_in(runtime, trials=3 if quick else 18, warm=True)
     report["barge_in_first_reply"] = bench_barge_in(runtime, trials=2 if quick else 9, warm=False)
@@ -561,6 +567,10 @@ def print_report(report: dict[str, Any]) -> None:
             for rule, r in rules.items()
         )
         print(f"audio: double talk replayed [{name}], heard after onset: {figures}")
+    for name, sources in report["barge_in_stt"].items():
+        if isinstance(sources, dict):
+            rates = ", ".join(f"{k} {v['word_error_rate']:.0%}" for k, v in sources.items())
+            print(f"audio: STT word error rate on questions asked over the reply [{name}]: {rates}")
     for key, when in (("barge_in", "converged"), ("barge_in_first_reply", "first reply")):
         b, heard = report[key]["reaction"], report[key]["heard_in_audio"]
         print(

@@ -127,7 +127,7 @@ def _kiosk(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
 def _kiosk_first_reply(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:
     """The live loop's rule before the linear canceller has converged (the first reply after
     start-up): the detector's rules on AEC3's output alone."""
-    return _kiosk([replace(w, linear_dbfs=None) for w in windows], options)
+    return _kiosk([replace(w, linear=None) for w in windows], options)
 
 
 def _silero_only(windows: list[HeardWindow], options: LoopOptions) -> list[bool]:

@@ -28,11 +28,9 @@ def window(
     """A window heard while the kiosk spoke: the microphone, what the canceller let through,
     the loudest playback that can echo into it, and what the linear canceller left of the
     microphone (all in dBFS)."""
-    level = 10 ** (cancelled_dbfs / 20)
-    samples = np.full(512, level, np.float32)
-    return HeardWindow(
-        samples, 0.0, 0, True, cancelled_dbfs, 0.1, mic_dbfs, reference_dbfs, linear_dbfs
-    )
+    samples = np.full(512, 10 ** (cancelled_dbfs / 20), np.float32)
+    linear = None if linear_dbfs is None else np.full(512, 10 ** (linear_dbfs / 20), np.float32)
+    return HeardWindow(samples, 0.0, 0, True, cancelled_dbfs, 0.1, mic_dbfs, reference_dbfs, linear)
 
 
 def echo_alone(n: int) -> list[HeardWindow]:
