@@ -104,7 +104,7 @@ def bench_barge_in_stt(
     out: dict[str, Any] = {"questions_per_path": len(replies) * len(voices)}
     for name in PATHS:
         path = EchoPath(double_talk.PATHS[name])
-        linear = double_talk.converged(path, replies)
+        linear = double_talk.converged(path, speech)
         errors: dict[str, list[float]] = {source: [] for source in SOURCES}
         examples: dict[str, list[str]] = {source: [] for source in SOURCES}
         for reply in replies:

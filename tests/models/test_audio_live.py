@@ -206,7 +206,7 @@ def test_a_kiosk_that_has_learned_its_room_holds_on_the_shopper_s_first_words(
 ) -> None:
     """Once the linear canceller has converged, the detector holds the speaker on what it
     leaves, before Silero is sure of the speech; nobody talking over it holds nothing."""
-    room = double_talk.converged(EchoPath(), double_talk.kiosk_voice(SPEECH))
+    room = double_talk.converged(EchoPath(), SPEECH)
     alone, speaker, _ = _live(runtime, [read_wav(AA)], copy.deepcopy(room))
     assert alone.stats.barge_in_held == 0 and not any(h.cut for h in speaker.handles)
     loop, _, events = _live(runtime, [read_wav(AA), read_wav(TAPE)], copy.deepcopy(room))
