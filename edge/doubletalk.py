@@ -1,21 +1,28 @@
-"""Double talk told by what the echo canceller lets through, not by what it sounds like.
+"""Double talk told by what the echo cancellers let through, not by what it sounds like.
 
 AEC3 treats the first 100-800 ms of a shopper talking over the kiosk as echo now and then, and
 what it lets through is distorted enough that Silero needs several windows to call it speech.
-But a converged canceller takes the kiosk's own voice down by 15-45 dB. Audio that is loud after
-cancellation and barely quieter than the microphone, in a window whose microphone is louder
-than the echo of this room has been lately, is someone else talking; so is a microphone well
-above that echo, whatever the canceller made of it.
+Two witnesses do better.
 
-"Lately" is learned: the windows the canceller took down by at least `echo_reduction_db` are the
-kiosk's echo alone, and each gives the room's coupling (the microphone's level against the
-loudest playback that can echo into it). The rule is armed only once `min_history` of them have
-been seen, so a canceller that has not converged yet (the first reply after start-up) is never
-read as a shopper.
+The linear canceller (`edge.linear_echo`) subtracts its estimate of the echo and suppresses
+nothing. Once it has converged on the room, the kiosk's own voice leaves a residue 25-35 dB
+under the microphone, and a shopper leaves themselves: a residue at least -40 dBFS (and 10 dB
+above its usual floor, the store's noise) that the canceller took down by less than 10 dB is
+someone talking, from the shopper's first window; a window it took down by 15 dB or more holds
+only the kiosk's echo, whatever Silero hears in it. "Converged" is measured, not assumed: on
+the windows that AEC3 took down by `echo_reduction_db` (the kiosk's echo alone), the linear
+canceller must have taken the microphone down by `linear_armed_db` at the median. A real
+loudspeaker's distortion may keep it from getting there; then it is never listened to.
 
-The same coupling works the other way: a window whose microphone is well below what the echo
-of this playback reaches holds nothing but that echo, so speech Silero hears in it is the
-kiosk's own voice leaking through the canceller (AEC3 does that in reverberant rooms).
+Until then (the first replies after start-up), the levels around AEC3 decide. A converged AEC3
+takes the kiosk's voice down by 15-45 dB. Audio that is loud after cancellation and barely
+quieter than the microphone, in a window whose microphone is louder than the echo of this room
+has been lately, is someone else talking; so is a microphone well above that echo, whatever the
+canceller made of it. "Lately" is learned from the same echo windows, each giving the room's
+coupling (the microphone's level against the loudest playback that can echo into it), and the
+rule is armed once `min_history` of them have been seen. The coupling works the other way too:
+a window whose microphone is well below what the echo of this playback reaches holds nothing
+but that echo, so speech Silero hears in it is the kiosk's own voice leaking through AEC3.
 """
 
 from __future__ import annotations

@@ -87,8 +87,9 @@ class LoopOptions:
     barge_in_min_dbfs: float = -45.0
     """Quieter speech is someone else in the store, not a barge-in."""
     double_talk: DoubleTalkOptions | None = field(default_factory=DoubleTalkOptions)
-    """Also hold the speaker when the echo canceller lets through loud audio that the room's
-    echo cannot explain (`edge.doubletalk`), before Silero is sure of it. None: Silero alone."""
+    """Also hold the speaker when the echo cancellers let through loud audio that the room's
+    echo cannot explain (`edge.doubletalk`), before Silero is sure of it. None: Silero alone,
+    and STT hears AEC3's output only."""
     barge_in_hold_ms: int = 800
     """How long the speaker is held silent while speech over it is confirmed: long enough for
     the room to stop ringing (`echo_tail_ms`) and two windows after."""

@@ -1,17 +1,21 @@
 """Double talk, replayed: how soon the front end hears a shopper who talks over the kiosk.
 
 The live barge-in trials (`kiosk.bench.audio.bench_barge_in`) run in real time, so the echo
-canceller sees slightly different timing on every run and nine trials swing by 100 ms at p95.
+canceller sees slightly different timing on every run and the trials swing by 100 ms at p95.
 Here the same front end as the live loop (AEC3, the residual gate, Silero on the gated audio and
-on the audio before the gate) is fed mic blocks offline: the kiosk's voice (the committed Piper
-clips) through a simulated echo path, with a shopper's question (the committed espeak-ng clips,
-at -2 dB) starting at several points into the reply. Every run gives the same figures.
+on the audio before the gate, and the linear canceller) is fed mic blocks offline: the kiosk's
+voice (the committed Piper clips) through a simulated echo path, with a shopper's question (the
+committed espeak-ng clips, at -2 dB) starting at several points into the reply. Every run gives
+the same figures.
 
-For each overlap it reports when the barge-in rule first fires, from the shopper's first loud
-sample to the end of that window (what the live trials call "heard"; the live figure adds
-processing lag and the speaker's latency), for the kiosk's rule (Silero on either stream, or
-the double-talk detector), Silero on either stream alone, and the gated stream alone; and, on
-the reply with nobody talking over it, how many windows fire (each would hold the speaker).
+The linear canceller has converged on the path first (`converged`), as in a kiosk that has been
+answering for a while. `kiosk_first_reply` is the kiosk's rule before it has, as on the first
+reply after start-up: the detector's rules on AEC3's output alone.
+
+For each overlap it reports when each rule first fires, from the shopper's first loud sample to
+the end of that window (what the live trials call "heard"; the live figure adds processing lag
+and the speaker's latency); and, on the reply with nobody talking over it, how many windows
+fire (each would hold the speaker).
 """
 
 from __future__ import annotations
