@@ -61,6 +61,21 @@ class LinearEchoCanceller:
         self._background_energy = 0.0
         self._foreground_energy = 0.0
 
+    def weights(self) -> np.ndarray:
+        """The echo path it answers with (partitions x bins, complex), to keep across restarts."""
+        return self._foreground.copy()
+
+    def restore(self, weights: np.ndarray) -> None:
+        """Start from an echo path learned before, by a canceller with the same options."""
+        expected = self._foreground.shape
+        if weights.shape != expected or not np.iscomplexobj(weights):
+            raise ValueError(f"an echo path of {expected} complex weights, not {weights.shape}")
+        if not np.isfinite(weights).all():
+            raise ValueError("the echo path holds NaN or infinite weights")
+        self._foreground = weights.astype(np.complex64)
+        self._background = self._foreground.copy()
+        self._background_energy = self._foreground_energy = 0.0
+
     def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
         """The microphone minus the estimated echo of `reference`; both 16 kHz float, the same
         length, a multiple of `block`."""

@@ -20,6 +20,7 @@ from edge.audio_io import AudioDeviceError, FileMic, Microphone, Speaker
 from edge.playback import VirtualSpeaker
 from edge.vad import SileroVad
 from edge.wav import resample
+from kiosk import room_memory
 from kiosk.agent.observers import start_observers
 from kiosk.audio_setup import (
     DeviceRelay,
@@ -43,6 +44,7 @@ from kiosk.events import (
 )
 from kiosk.runtime import Runtime, build_runtime
 from kiosk.service import ServiceHooks
+from kiosk.state import state_dir
 from kiosk.vision import open_vision
 
 log = logging.getLogger("kiosk")
@@ -147,11 +149,15 @@ def run_kiosk(args: argparse.Namespace) -> int:
     def observed(emit: EventSink) -> EventSink:
         return live.observe(observers.sink(emit))
 
+    echo_path = state_dir(config.telemetry.state_dir) / room_memory.FILE_NAME
+    linear = room_memory.recall(echo_path) if room and hearing.echo is not None else None
+    loops: list[ConversationLoop] = []
+
     def build_loop(emit: EventSink) -> ConversationLoop:
         sink = observed(emit)
         vision.start(sink)  # camera frames, presence and its status reach the same observers
         relay.attach(sink)
-        return ConversationLoop(
+        loop = ConversationLoop(
             runtime.engine,
             vad,
             hearing.endpointer,
@@ -163,7 +169,10 @@ def run_kiosk(args: argparse.Namespace) -> int:
             echo=hearing.echo if room else None,
             gate=hearing.gate if room else None,
             options=loop_options(config),
+            linear_echo=linear,
         )
+        loops.append(loop)
+        return loop
 
     def on_sigterm(*_: object) -> None:
         stop.set()
@@ -192,6 +201,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
         mic.close()
         vision.close()
         speaker.close()
+        if linear is not None and any(learned_the_room(loop) for loop in loops):
+            room_memory.remember(linear, echo_path)
         if isinstance(speaker, VirtualSpeaker) and args.speaker_file is not None:
             speaker.save(args.speaker_file)
         prewarmer.stop()
@@ -199,6 +210,11 @@ def run_kiosk(args: argparse.Namespace) -> int:
         service.close()
         if runtime.cloud is not None:
             runtime.cloud.close()
+
+
+def learned_the_room(loop: ConversationLoop) -> bool:
+    detector = loop.double_talk
+    return detector is not None and detector.linear_armed
 
 
 def device_events(speaker: Speaker, speaker_note: str) -> list[Event]:

@@ -1,0 +1,49 @@
+"""The echo path the linear canceller learned, kept across restarts.
+
+A kiosk stays where it is mounted, so the room it learned yesterday is the room it is in after
+a restart: starting from it, the first reply after start-up is heard over as soon as the
+double-talk detector has seen a few windows of it, not after 4 s of the kiosk speaking. The
+detector still checks that the path fits (`edge.doubletalk`: 20 dB at the median) before it
+listens, so a kiosk moved to another spot loses nothing but the head start. The file holds
+filter weights (an acoustic impulse response), nothing of what anyone said.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from edge.linear_echo import LinearEchoCanceller
+
+log = logging.getLogger(__name__)
+FILE_NAME = "echo_path.npy"
+
+
+def recall(path: Path) -> LinearEchoCanceller:
+    """A linear canceller that starts from the echo path saved at `path`, if there is one that
+    fits; a fresh one otherwise."""
+    canceller = LinearEchoCanceller()
+    if not path.exists():
+        return canceller
+    try:
+        canceller.restore(np.load(path, allow_pickle=False))
+    except (OSError, ValueError) as exc:
+        log.warning("echo path %s not used, learning the room again: %s", path, exc)
+    else:
+        log.info("echo path learned before restored from %s", path)
+    return canceller
+
+
+def remember(canceller: LinearEchoCanceller, path: Path) -> None:
+    """Save the echo path `canceller` answers with, replacing the file whole or not at all."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("wb") as out:
+            np.save(out, canceller.weights(), allow_pickle=False)
+        os.replace(partial, path)
+    except OSError as exc:
+        log.warning("echo path not saved to %s: %s", path, exc)
