@@ -92,12 +92,19 @@ class DoubleTalkDetector:
         self._residue: deque[float] = deque(maxlen=self.options.floor_windows)
 
     @property
-    def linear_armed(self) -> bool:
-        """The linear canceller has converged on this room: its residue decides."""
+    def linear_taken_db(self) -> float | None:
+        """How far the linear canceller takes the kiosk's echo down, at the median of the
+        learned echo windows; None before `min_history` of them."""
         learned = self._linear_reduction
         if len(learned) < self.options.min_history:
-            return False
-        return float(np.median(learned)) >= self.options.linear_armed_db
+            return None
+        return float(np.median(learned))
+
+    @property
+    def linear_armed(self) -> bool:
+        """The linear canceller has converged on this room: its residue decides."""
+        taken = self.linear_taken_db
+        return taken is not None and taken >= self.options.linear_armed_db
 
     def step(self, window: HeardWindow) -> Verdict:
         """What `window` is, by levels alone; then learn from it."""

@@ -468,7 +468,13 @@ def _device_exchange(runtime: Runtime, mic: Any, speaker: Any, shopper: Any) -> 
         stop.set()
         timer.cancel()
     heard = [t for t in loop.stats.barge_in_heard_ns if onset and t >= onset[0]]
+    detector = loop.double_talk
+    taken = detector.linear_taken_db if detector is not None else None
     return {
+        # through PulseAudio the linear canceller's reference slips against the microphone
+        # (docs/audio.md): how far it got, and whether the detector listened to it
+        "linear_canceller_taken_db": None if taken is None else round(taken, 1),
+        "linear_canceller_listened_to": detector is not None and detector.linear_armed,
         "turns": [r.transcript for r in loop.results],
         "shelves": [r.shelf.id if r.shelf else None for r in loop.results],
         "barge_ins": loop.stats.barge_ins,
@@ -560,7 +566,9 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"audio: device path (PulseAudio null sinks, 60 ms echo loop): answered "
             f"{device['shelves']}, {device['barge_ins']} barge-in(s), heard "
-            f"{device['heard_after_shopper_played_ms']} ms after the shopper's audio was played"
+            f"{device['heard_after_shopper_played_ms']} ms after the shopper's audio was played; "
+            f"the linear canceller took the echo down by {device['linear_canceller_taken_db']} dB "
+            f"(listened to: {device['linear_canceller_listened_to']})"
         )
     for name, rules in report["double_talk"].items():
         if not isinstance(rules, dict):
