@@ -11,7 +11,6 @@ be in the audio). Reported as word error rate against the clips' scripts.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -19,10 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from edge.audio_io import AudioBlock
-from edge.echo import PlaybackTimeline, ResidualGate, WebRtcEchoCanceller
+from edge.echo import PlaybackTimeline
 from edge.linear_echo import LinearEchoCanceller
-from edge.listen import AudioFrontEnd
 from edge.room import EchoPath
 from edge.stt import WhisperStt
 from edge.vad import SileroVad
@@ -69,21 +66,10 @@ def heard_three_ways(
     total -= total % 2560  # whole mic blocks and whole canceller blocks
     mic = (np.random.default_rng(0).standard_normal(total) * 1e-3).astype(np.float32)
     mic[at : at + len(shopper)] += shopper
-    front = AudioFrontEnd(
-        vad,
-        WebRtcEchoCanceller(),
-        timeline,
-        ResidualGate(),
-        barge_vad=vad.twin(),
-        linear=copy.deepcopy(linear),
-    )
     aec3, residue = [], []
-    for i in range(0, total, double_talk.BLOCK):
-        stamp = i * SEC // RATE
-        block = mic[i : i + double_talk.BLOCK] + path.echo_at(timeline, stamp, double_talk.BLOCK)
-        for window in front.feed(AudioBlock(block, stamp)):
-            aec3.append(window.samples)
-            residue.append(window.linear if window.linear is not None else window.samples)
+    for window in double_talk.heard_through(vad, path, timeline, mic, linear):
+        aec3.append(window.samples)
+        residue.append(window.linear if window.linear is not None else window.samples)
     span = slice(at - RATE // 10, at + len(shopper))
     return {
         "no_echo": mic[span],

@@ -21,7 +21,7 @@ fire (each would hold the speaker).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,20 @@ def replay(
         n = min(len(shopper), total - at)
         mic[at : at + n] += shopper[:n]
         onset_ns = (at + int(np.argmax(np.abs(shopper) > 0.01))) * SEC // RATE
+    end_ns = start_ns + len(reply) * SEC // RATE
+    windows = heard_through(vad, path, timeline, mic, linear)
+    return [w for w in windows if start_ns <= w.stamp_ns < end_ns], onset_ns
+
+
+def heard_through(
+    vad: SileroVad,
+    path: EchoPath,
+    timeline: PlaybackTimeline,
+    mic: np.ndarray,
+    linear: LinearEchoCanceller,
+) -> Iterator[HeardWindow]:
+    """Every window the live loop's front end hears of `mic` (captured from time 0) plus the
+    echo of `timeline` through `path`, fed in whole mic blocks; `linear` is copied."""
     front = AudioFrontEnd(
         vad,
         WebRtcEchoCanceller(),
@@ -113,15 +127,10 @@ def replay(
         barge_vad=vad.twin(),
         linear=copy.deepcopy(linear),
     )
-    end_ns = start_ns + len(reply) * SEC // RATE
-    heard: list[HeardWindow] = []
-    for i in range(0, total - BLOCK, BLOCK):
+    for i in range(0, len(mic) - BLOCK + 1, BLOCK):
         stamp = i * SEC // RATE
         block = mic[i : i + BLOCK] + path.echo_at(timeline, stamp, BLOCK)
-        heard += [
-            w for w in front.feed(AudioBlock(block, stamp)) if start_ns <= w.stamp_ns < end_ns
-        ]
-    return heard, onset_ns
+        yield from front.feed(AudioBlock(block, stamp))
 
 
 Rule = Callable[[list[HeardWindow], LoopOptions], list[bool]]

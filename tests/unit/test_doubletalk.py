@@ -92,15 +92,17 @@ def test_only_windows_the_canceller_took_down_teach_the_coupling() -> None:
     assert detector.step(window(-12.0, -16.0, -14.0)) is Verdict.SHOPPER
 
 
-def converged(n: int = 20, taken_db: float = 30.0) -> list[HeardWindow]:
-    """The echo alone, which the linear canceller takes down by `taken_db`."""
-    return [window(-20.0, -50.0, -14.0, -20.0 - taken_db) for _ in range(n)]
+def converged(taken_db: float = 30.0) -> DoubleTalkDetector:
+    """A detector that has heard 20 windows of the echo alone, which AEC3 takes down by 30 dB
+    and the linear canceller by `taken_db`."""
+    detector = DoubleTalkDetector()
+    for _ in range(20):
+        detector.step(window(-20.0, -50.0, -14.0, -20.0 - taken_db))
+    return detector
 
 
 def test_a_converged_linear_canceller_hears_a_shopper_that_aec3_suppresses() -> None:
-    detector = DoubleTalkDetector()
-    for w in converged():
-        detector.step(w)
+    detector = converged()
     assert detector.linear_armed
     # AEC3 suppressed it all, and the mic is no louder than the echo: the coupling rules cannot
     # tell; the linear canceller left -24 dBFS, 4 dB under the mic: someone else is talking
@@ -111,18 +113,14 @@ def test_a_converged_linear_canceller_hears_a_shopper_that_aec3_suppresses() -> 
 
 
 def test_a_converged_linear_canceller_vetoes_what_it_explains_as_echo() -> None:
-    detector = DoubleTalkDetector()
-    for w in converged():
-        detector.step(w)
+    detector = converged()
     # AEC3 let 10 dB through; the linear canceller explains all but 1/30 of it
     assert detector.step(window(-20.0, -30.0, -14.0, -50.0)) is Verdict.ECHO
     assert detector.step(window(-20.0, -30.0, -14.0, -32.0)) is Verdict.UNSURE
 
 
 def test_a_linear_canceller_that_has_not_converged_is_not_listened_to() -> None:
-    detector = DoubleTalkDetector()
-    for w in converged(taken_db=8.0):
-        detector.step(w)
+    detector = converged(taken_db=8.0)
     assert not detector.linear_armed
     assert detector.step(window(-20.0, -55.0, -14.0, -24.0)) is Verdict.UNSURE
     # the coupling rules still apply
@@ -130,9 +128,7 @@ def test_a_linear_canceller_that_has_not_converged_is_not_listened_to() -> None:
 
 
 def test_the_residue_must_stand_out_of_the_stores_noise() -> None:
-    detector = DoubleTalkDetector()
-    for w in converged():
-        detector.step(w)
+    detector = converged()
     for _ in range(300):  # the store: -36 dBFS between the kiosk's words
         detector.step(window(-36.0, -37.0, -70.0, -36.0))
     assert detector.step(window(-30.0, -55.0, -14.0, -31.0)) is Verdict.UNSURE
