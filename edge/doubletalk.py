@@ -90,15 +90,13 @@ class DoubleTalkDetector:
         self._coupling: deque[float] = deque(maxlen=self.options.history)
         self._linear_reduction: deque[float] = deque(maxlen=self.options.history)
         self._residue: deque[float] = deque(maxlen=self.options.floor_windows)
+        self._taken_db: float | None = None
 
     @property
     def linear_taken_db(self) -> float | None:
         """How far the linear canceller takes the kiosk's echo down, at the median of the
         learned echo windows; None before `min_history` of them."""
-        learned = self._linear_reduction
-        if len(learned) < self.options.min_history:
-            return None
-        return float(np.median(learned))
+        return self._taken_db
 
     @property
     def linear_armed(self) -> bool:
@@ -126,10 +124,17 @@ class DoubleTalkDetector:
         if window.reference_dbfs > o.reference_floor_dbfs and reduction >= o.echo_reduction_db:
             self._coupling.append(coupling)
             if residue_dbfs is not None:
-                self._linear_reduction.append(window.mic_dbfs - residue_dbfs)
+                self._learn_linear(window.mic_dbfs - residue_dbfs)
         if residue_dbfs is not None:
             self._residue.append(residue_dbfs)
         return verdict
+
+    def _learn_linear(self, taken_db: float) -> None:
+        """Once per echo window, not per question: the loop asks `linear_armed` twice a window."""
+        learned = self._linear_reduction
+        learned.append(taken_db)
+        if len(learned) >= self.options.min_history:
+            self._taken_db = float(np.median(learned))
 
     def _by_residue(self, window: HeardWindow, residue_dbfs: float) -> Verdict:
         o = self.options
