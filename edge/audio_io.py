@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 import soxr
 
+from edge.clock import SampleClock
 from edge.errors import EdgeError
 from edge.wav import read_wav, to_int16, write_wav
 
@@ -132,33 +133,6 @@ def open_stream(
     raise AudioDeviceError(f"{kind} device {info['name']!r} would not open: {problems[0]}")
 
 
-class SampleClock:
-    """Device times from the sample count, anchored to the earliest observation.
-
-    Callbacks arrive late and in bursts (PulseAudio delivers 100 ms at once), but samples are
-    captured and played at a steady rate: the time of sample k is anchor + k / rate. Each
-    observation is a bound that is never early (a block cannot have been captured after its
-    callback saw it), so the anchor moves back whenever an observation is earlier than the
-    clock, and jumps forward only when the clock has fallen `resync_ms` behind (samples lost).
-    """
-
-    def __init__(self, rate: int, resync_ms: float = 200.0) -> None:
-        self.rate = rate
-        self._resync_ns = int(resync_ms * 1e6)
-        self._anchor: int | None = None
-        self._count = 0
-
-    def stamp(self, observed_ns: int, frames: int) -> int:
-        """The time of the first of `frames` new samples; `observed_ns` is a late estimate."""
-        offset = int(self._count * 1e9 / self.rate)
-        predicted = observed_ns if self._anchor is None else self._anchor + offset
-        if observed_ns < predicted or observed_ns - predicted > self._resync_ns:
-            predicted = observed_ns
-        self._anchor = predicted - offset
-        self._count += frames
-        return predicted
-
-
 class SoundDeviceMic:
     """A PortAudio input at the device's native rate, resampled to 16 kHz mono float32."""
 
@@ -189,6 +163,7 @@ class SoundDeviceMic:
         )
         self._block = int(self.native_rate * block_ms / 1000)
         self._clock = SampleClock(self.native_rate)
+        self._captured = 0
         self._resampler = soxr.ResampleStream(self.native_rate, RATE, 1, dtype="float32")
         self._closed = False
         try:
@@ -200,16 +175,17 @@ class SoundDeviceMic:
         # PortAudio's thread: copy and stamp only. The first sample was captured no later than
         # the buffer's length before now; the sample clock smooths out the callbacks' jitter.
         now = time.monotonic_ns()
-        stamp = self._clock.stamp(now - int(frames / self.native_rate * 1e9), frames)
+        self._clock.stamp(now - int(frames / self.native_rate * 1e9), frames)
         if status:
             self.overruns += 1
         with self._ready:
-            self._ring.append((data.copy(), stamp))
+            self._ring.append((data.copy(), self._captured))
             self._ready.notify()
+        self._captured += frames
 
     def blocks(self) -> Iterator[AudioBlock]:
         pending = np.zeros(0, np.float32)
-        pending_ns = 0
+        origin = emitted = following = 0  # input sample numbers, and output samples since
         while not self._closed:
             with self._ready:
                 if not self._ring and not self._ready.wait(timeout=self._stall_s):
@@ -220,19 +196,31 @@ class SoundDeviceMic:
                     )
                 if not self._ring:
                     continue
-                data, stamp = self._ring.popleft()
+                data, first = self._ring.popleft()
             if not self._stream.active and not self._closed:
                 raise AudioDeviceError(f"input device {self.name!r} stopped")
+            if first != following:  # drained or overrun: start again from this buffer
+                pending = np.zeros(0, np.float32)
+                self._resampler.clear()
+                origin, emitted = first, 0
+            following = first + len(data)
             mono = data.mean(axis=1) if data.ndim > 1 else data
-            if not pending.size:
-                pending_ns = stamp
             pending = np.concatenate([pending, mono.astype(np.float32)])
             while len(pending) >= self._block:
                 chunk, pending = pending[: self._block], pending[self._block :]
                 out = self._resampler.resample_chunk(chunk)
                 if len(out):
-                    yield AudioBlock(np.asarray(out, dtype=np.float32), pending_ns)
-                pending_ns += int(self._block / self.native_rate * 1e9)
+                    # soxr hands back a varying count per chunk, aligned with its input: the
+                    # block's first sample lies here in the input, which the clock maps to time
+                    at = origin + emitted * self.native_rate / RATE
+                    emitted += len(out)
+                    yield AudioBlock(np.asarray(out, dtype=np.float32), self._clock.time_of(at))
+
+    @property
+    def clock_ppm(self) -> float:
+        """How much faster than its nominal rate the device captures, against the system
+        clock."""
+        return self._clock.ppm
 
     def drain(self) -> None:
         """Drop what was captured so far."""

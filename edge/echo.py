@@ -1,9 +1,7 @@
 """Echo cancellation: the kiosk must not hear its own voice as a question.
 
-- `PlaybackTimeline`: what the speaker played, at 16 kHz, by monotonic time. The speaker writes
-  it as it plays; the canceller reads the stretch that was playing while each mic block was
-  captured, so the reference lines up with the echo to within the device latencies (which the
-  canceller's own delay estimator absorbs).
+The reference (what the speaker played, by time) is `edge.timeline.PlaybackTimeline`.
+
 - `WebRtcEchoCanceller`: WebRTC's audio processing module (AEC3, with its high-pass filter),
   through PyPI `livekit` (`rtc.AudioProcessingModule`). Chosen by measurement on a simulated
   echo path: 31-36 dB ERLE, against 30-35 dB for `aec-audio-processing` (same WebRTC code, but
@@ -17,7 +15,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,57 +28,6 @@ FRAME = RATE // 100  # the APM works in 10 ms frames
 
 class EchoCancellerError(EdgeError):
     """The echo canceller could not be created or failed on a frame."""
-
-
-class PlaybackTimeline:
-    """A ring of the last `seconds` of played audio (16 kHz float32), addressed by time."""
-
-    def __init__(self, seconds: float = 8.0) -> None:
-        self._size = int(seconds * RATE)
-        self._ring = np.zeros(self._size, np.float32)
-        self._end: int | None = None  # absolute sample index one past the newest written
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def index(stamp_ns: int) -> int:
-        return stamp_ns * RATE // 1_000_000_000
-
-    def write(self, samples: np.ndarray, start_ns: int) -> None:
-        """Record that `samples` (16 kHz) started playing at `start_ns`."""
-        data = np.asarray(samples, np.float32)[-self._size :]
-        start = self.index(start_ns)
-        with self._lock:
-            if self._end is not None and start > self._end:
-                self._put(self._end, np.zeros(min(start - self._end, self._size), np.float32))
-            self._put(start, data)
-            end = start + len(data)
-            self._end = end if self._end is None else max(self._end, end)
-
-    def _put(self, start: int, data: np.ndarray) -> None:
-        at = start % self._size
-        first = min(len(data), self._size - at)
-        self._ring[at : at + first] = data[:first]
-        self._ring[: len(data) - first] = data[first:]
-
-    def read(self, start_ns: int, n: int) -> np.ndarray:
-        """`n` samples from `start_ns`; zeros where nothing was (or is no longer) recorded."""
-        out = np.zeros(n, np.float32)
-        start = self.index(start_ns)
-        with self._lock:
-            if self._end is None:
-                return out
-            lo, hi = max(start, self._end - self._size), min(start + n, self._end)
-            i = lo
-            while i < hi:  # at most two slices: before and after the ring wraps
-                at = i % self._size
-                count = min(hi - i, self._size - at)
-                out[i - start : i - start + count] = self._ring[at : at + count]
-                i += count
-        return out
-
-    def level_dbfs(self, start_ns: int, n: int) -> float:
-        played = self.read(start_ns, n)
-        return 10 * float(np.log10(float(np.mean(played**2)) + 1e-12))
 
 
 class EchoCanceller(Protocol):
@@ -187,7 +133,6 @@ __all__ = [
     "EchoCanceller",
     "EchoCancellerError",
     "GateOptions",
-    "PlaybackTimeline",
     "ResidualGate",
     "WebRtcEchoCanceller",
     "erle_db",

@@ -18,8 +18,11 @@ from typing import Protocol
 import numpy as np
 
 from edge.audio_io import AudioBlock
-from edge.echo import FRAME, EchoCanceller, PlaybackTimeline, ResidualGate
+from edge.clock import DelayLockedLoop
+from edge.drift import EchoDelayTracker
+from edge.echo import FRAME, EchoCanceller, ResidualGate
 from edge.linear_echo import LinearEchoCanceller
+from edge.timeline import PlaybackTimeline
 from edge.vad import SAMPLE_RATE, WINDOW
 
 NS_PER_SAMPLE = 1_000_000_000 / SAMPLE_RATE
@@ -85,6 +88,8 @@ class AudioFrontEnd:
         self.gate = gate if self.canceller is not None else None
         self.barge_vad = barge_vad if self.gate is not None else None
         self.linear = linear if self.canceller is not None else None
+        self.delay = EchoDelayTracker() if self.linear is not None else None
+        """Holds the echo still against the reference, for the linear canceller's sake."""
         self._floor = playing_floor_dbfs
         self.reset()
 
@@ -92,13 +97,14 @@ class AudioFrontEnd:
         self.vad.reset()
         if self.barge_vad is not None:
             self.barge_vad.reset()
+        self._times = DelayLockedLoop(SAMPLE_RATE, resync_ns=RESYNC_NS)
         self._raw = np.zeros(0, np.float32)
-        self._raw_ns = 0
+        self._raw_ns = 0.0
         self._clean = np.zeros(0, np.float32)
         self._gated = np.zeros(0, np.float32)
         self._mic = np.zeros(0, np.float32)
         self._linear = np.zeros(0, np.float32)
-        self._clean_ns = 0
+        self._clean_ns = 0.0
         self._flags = np.zeros(0, bool)
         self._dc: float | None = None
 
@@ -106,12 +112,14 @@ class AudioFrontEnd:
         samples = _sanitize(block.samples)
         if not samples.size:
             return []
-        expected = self._raw_ns + int(len(self._raw) * NS_PER_SAMPLE)
-        if abs(block.captured_ns - expected) > RESYNC_NS:  # the first block, or a gap
-            self._raw, self._raw_ns = np.zeros(0, np.float32), block.captured_ns
+        start_ns, restarted = self._times.place(block.captured_ns, len(samples))
+        spacing = self._times.spacing_ns
+        if restarted:  # the first block, or a gap
+            self._raw = np.zeros(0, np.float32)
             self._clean, self._flags = np.zeros(0, np.float32), np.zeros(0, bool)
             self._gated, self._mic = np.zeros(0, np.float32), np.zeros(0, np.float32)
             self._linear = np.zeros(0, np.float32)
+        self._raw_ns = start_ns - len(self._raw) * spacing
         # a DC offset follows the block means with a 0.25 s time constant
         weight = 1.0 if self._dc is None else 1.0 - np.exp(-len(samples) / (0.25 * SAMPLE_RATE))
         self._dc = float(samples.mean()) * weight + (self._dc or 0.0) * (1.0 - weight)
@@ -119,18 +127,23 @@ class AudioFrontEnd:
         usable = len(self._raw) - len(self._raw) % FRAME
         if not usable:
             return []
-        chunk, start_ns = self._raw[:usable], self._raw_ns
+        chunk, chunk_ns = self._raw[:usable], self._raw_ns
         self._raw = self._raw[usable:]
-        self._raw_ns = start_ns + int(usable * NS_PER_SAMPLE)
-        cleaned, gated = self._cancel(chunk, start_ns)
-        return self._windows(chunk, cleaned, gated, start_ns)
+        self._raw_ns = chunk_ns + usable * spacing
+        cleaned, gated = self._cancel(chunk, chunk_ns, spacing)
+        return self._windows(chunk, cleaned, gated, chunk_ns, spacing)
 
-    def _cancel(self, chunk: np.ndarray, start_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    def _cancel(
+        self, chunk: np.ndarray, start_ns: float, spacing_ns: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(cancelled, cancelled and gated)."""
         if self.timeline is None:
             self._flags = np.concatenate([self._flags, np.zeros(len(chunk), bool)])
             return chunk, chunk
-        reference = self.timeline.read(start_ns, len(chunk))
+        # at the microphone's own spacing: its clock is not the speaker's (edge.clock); and
+        # where the echo says it is (edge.drift)
+        shift_ns = self.delay.shift_samples * spacing_ns if self.delay is not None else 0.0
+        reference = self.timeline.read_at(start_ns - shift_ns, len(chunk), spacing_ns)
         playing = [
             _dbfs(reference[i : i + FRAME]) > self._floor for i in range(0, len(chunk), FRAME)
         ]
@@ -140,15 +153,21 @@ class AudioFrontEnd:
         cleaned = self.canceller.process(chunk, reference)
         if self.linear is not None:
             self._linear = np.concatenate([self._linear, self.linear.process(chunk, reference)])
+        if self.delay is not None:
+            self.delay.observe(chunk, reference)
         if self.gate is None:
             return cleaned, cleaned
         return cleaned, self.gate.process(chunk, cleaned, reference)
 
     def _windows(
-        self, mic: np.ndarray, cleaned: np.ndarray, gated: np.ndarray, start_ns: int
+        self,
+        mic: np.ndarray,
+        cleaned: np.ndarray,
+        gated: np.ndarray,
+        start_ns: float,
+        spacing_ns: float,
     ) -> list[HeardWindow]:
-        if not self._clean.size:
-            self._clean_ns = start_ns
+        self._clean_ns = start_ns - len(self._clean) * spacing_ns
         self._mic = np.concatenate([self._mic, mic])
         self._clean = np.concatenate([self._clean, cleaned])
         self._gated = np.concatenate([self._gated, gated])
@@ -165,7 +184,7 @@ class AudioFrontEnd:
             ungated = (
                 probability if self.barge_vad is None else float(self.barge_vad.process(window)[-1])
             )
-            stamp = self._clean_ns
+            stamp = round(self._clean_ns)
             out.append(
                 HeardWindow(
                     window,
@@ -179,7 +198,7 @@ class AudioFrontEnd:
                     linear,
                 )
             )
-            self._clean_ns += int(WINDOW * NS_PER_SAMPLE)
+            self._clean_ns += WINDOW * spacing_ns
         return out
 
     def _loudest_reference(self, stamp_ns: int) -> float:

@@ -34,7 +34,7 @@ from edge.audio_io import (
     open_stream,
     resolve_device,
 )
-from edge.echo import PlaybackTimeline
+from edge.timeline import PlaybackTimeline
 from edge.wav import write_wav
 
 REF_RATE = 16000
@@ -98,15 +98,15 @@ class PlayQueue:
             self._items.append(_Item(out, ref, handle))
         return handle
 
-    def pull(self, n: int, now_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    def pull(self, n: int, now_ns: int, ref_n: int) -> tuple[np.ndarray, np.ndarray]:
         """The next `n` device samples (silence when nothing is queued), and the same stretch
-        at 16 kHz for the timeline (empty when it was all silence)."""
+        as `ref_n` samples at 16 kHz for the timeline."""
         out = np.zeros(n, np.float32)
         refs: list[np.ndarray] = []
         filled = 0
         with self._lock:
             if time.monotonic_ns() < self._held_until_ns:
-                return out, np.zeros(0, np.float32)
+                return out, np.zeros(ref_n, np.float32)
             while filled < n and self._items:
                 item = self._items[0]
                 take = min(n - filled, len(item.out) - item.pos)
@@ -123,12 +123,10 @@ class PlayQueue:
                     self._items.popleft()
                     item.handle.done = True
                     item.handle.finished.set()
-        if not refs:
-            return out, np.zeros(0, np.float32)
-        ref = np.concatenate(refs)
-        missing = round(n * REF_RATE / self.rate) - len(ref)
-        if missing > 0:
-            ref = np.concatenate([ref, np.zeros(missing, np.float32)])
+        ref = np.zeros(ref_n, np.float32)
+        if refs:
+            played = np.concatenate(refs)[:ref_n]
+            ref[: len(played)] = played
         return out, ref
 
     def clear(self) -> float:
@@ -202,6 +200,7 @@ class SoundDeviceSpeaker:
         self._queue = PlayQueue(self.rate)
         self.output_latency_s = float(self._stream.latency)
         self._clock = SampleClock(self.rate)
+        self._played = 0
         try:
             self._stream.start()
         except Exception as exc:
@@ -213,13 +212,23 @@ class SoundDeviceSpeaker:
             outdata.fill(0)
             return
         # The buffer plays once what the device already holds has played: about the stream's
-        # latency from now; the sample clock smooths out the callbacks' jitter.
+        # latency from now (PortAudio's own DAC time, through PulseAudio, jumped by ms). The
+        # sample clock smooths out the callbacks' jitter and learns the device's true rate.
         observed = time.monotonic_ns() + int(self.output_latency_s * 1e9)
         dac_ns = self._clock.stamp(observed, frames)
-        out, ref = self._queue.pull(frames, dac_ns)
+        first = self._played
+        self._played += frames
+        ref_from = first * REF_RATE // self.rate
+        ref_to = self._played * REF_RATE // self.rate
+        out, ref = self._queue.pull(frames, dac_ns, ref_to - ref_from)
         outdata[:] = out[:, None]
-        if len(ref):
-            self.timeline.write(ref, dac_ns)
+        # silence too: the timeline is one unbroken record of what this device played
+        self.timeline.write(ref, self._clock.time_of(ref_from * self.rate / REF_RATE))
+
+    @property
+    def clock_ppm(self) -> float:
+        """How much faster than its nominal rate the device plays, against the system clock."""
+        return self._clock.ppm
 
     @property
     def alive(self) -> bool:
@@ -287,9 +296,9 @@ class VirtualSpeaker:
                 self._stop.wait((deadline - now) / 1e9)
                 continue
             play_ns = deadline + int(self.output_latency_s * 1e9)
-            out, _ = self._queue.pull(self._tick, play_ns)
+            out, _ = self._queue.pull(self._tick, play_ns, 0)
+            self.timeline.write(out, play_ns)
             if out.any():
-                self.timeline.write(out, play_ns)
                 self.played.append((play_ns, out))
             deadline += step_ns
 

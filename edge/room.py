@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edge.audio_io import BLOCK_MS, AudioBlock, Microphone
-from edge.echo import PlaybackTimeline
+from edge.timeline import NS_PER_SAMPLE, PlaybackTimeline
 
 RATE = 16000
 
@@ -51,8 +51,8 @@ class EchoPath:
     def echo_at(self, timeline: PlaybackTimeline, start_ns: int, n: int) -> np.ndarray:
         """The echo arriving during [start_ns, start_ns + n samples), from what was played."""
         history = len(self.impulse) - 1
-        first_ns = start_ns - (self.delay + history) * 1_000_000_000 // RATE
-        played = timeline.read(first_ns, n + history)
+        first_ns = start_ns - (self.delay + history) * NS_PER_SAMPLE
+        played = timeline.read_at(first_ns, n + history, NS_PER_SAMPLE)  # between samples
         if not played.any():
             return np.zeros(n, np.float32)
         return np.convolve(played, self.impulse, mode="valid").astype(np.float32)

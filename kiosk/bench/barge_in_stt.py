@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from edge.echo import PlaybackTimeline
 from edge.linear_echo import LinearEchoCanceller
 from edge.room import EchoPath
 from edge.stt import WhisperStt
+from edge.timeline import PlaybackTimeline
 from edge.vad import SileroVad
 from edge.wav import read_wav
 from kiosk.bench import double_talk

@@ -30,11 +30,12 @@ import numpy as np
 
 from edge.audio_io import AudioBlock
 from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions
-from edge.echo import PlaybackTimeline, ResidualGate, WebRtcEchoCanceller
+from edge.echo import ResidualGate, WebRtcEchoCanceller
 from edge.endpoint import WINDOW_NS
 from edge.linear_echo import LinearEchoCanceller
 from edge.listen import AudioFrontEnd, HeardWindow
 from edge.room import EchoPath, EchoPathOptions
+from edge.timeline import PlaybackTimeline
 from edge.vad import SileroVad
 from edge.wav import read_wav
 from kiosk.bench.stats import summary_ms

@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from edge.audio_io import AudioBlock
-from edge.echo import PlaybackTimeline
 from edge.playback import PlayHandle
+from edge.timeline import PlaybackTimeline
 from kiosk.bench.virtual_audio import (
     RATE,
     Director,

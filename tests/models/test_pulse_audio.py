@@ -105,3 +105,41 @@ def test_a_question_played_into_a_sink_is_answered_through_the_sound_device_path
     assert loud.any(), "nothing reached the speaker's sink"
     first, last = np.flatnonzero(loud)[[0, -1]]
     assert (last - first) / 16000 > 2.0  # the spoken answer, not a click
+
+
+def test_the_linear_canceller_learns_the_kiosk_s_voice_through_the_room_sink(
+    pulse: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kiosk plays into the sink its microphone records, as into the air of a room: one
+    clock for both streams, which the sample clocks must agree on, and an echo the linear
+    canceller must learn through PortAudio, soxr and PulseAudio's own resampling."""
+    from edge.audio_io import SoundDeviceMic
+    from edge.echo import WebRtcEchoCanceller
+    from edge.linear_echo import LinearEchoCanceller
+    from edge.listen import AudioFrontEnd
+    from edge.playback import SoundDeviceSpeaker
+    from tests.fakes import LoudnessVad
+
+    for key, value in {**pulse, "PULSE_SOURCE": "shopper.monitor", "PULSE_SINK": "shopper"}.items():
+        monkeypatch.setenv(key, value)
+    voice = np.concatenate([read_wav(f) for f in sorted(SPEECH.glob("*joe*.wav"))])
+    mic, speaker = SoundDeviceMic("pulse"), SoundDeviceSpeaker("pulse")
+    front = AudioFrontEnd(
+        LoudnessVad(), WebRtcEchoCanceller(), speaker.timeline, linear=LinearEchoCanceller()
+    )
+    taken: list[float] = []
+    try:
+        speaker.play(np.tile(voice, 3)[: 30 * 16000], 16000)
+        end = time.monotonic() + 30
+        for block in mic.blocks():
+            for window in front.feed(block):
+                if window.reference_dbfs > -40 and window.linear_dbfs is not None:
+                    taken.append(window.mic_dbfs - window.linear_dbfs)
+            if time.monotonic() > end:
+                break
+        assert abs(mic.clock_ppm - speaker.clock_ppm) < 50
+    finally:
+        speaker.close()
+        mic.close()
+    assert len(taken) > 400
+    assert np.median(taken[-300:]) > 20  # dB, over the last 10 s of the kiosk talking

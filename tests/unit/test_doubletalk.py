@@ -8,10 +8,10 @@ import pytest
 
 from edge.audio_io import AudioBlock
 from edge.doubletalk import DoubleTalkDetector, DoubleTalkOptions, Verdict
-from edge.echo import PlaybackTimeline
 from edge.linear_echo import LinearEchoCanceller
 from edge.listen import AudioFrontEnd, HeardWindow
 from edge.room import EchoPath, EchoPathOptions
+from edge.timeline import PlaybackTimeline
 from tests.fakes import LoudnessVad, PathCanceller
 
 pytestmark = pytest.mark.unit

@@ -1,0 +1,130 @@
+"""Two sound devices, two clocks, neither at its nominal rate: the sample clock, the front
+end's time base and the playback timeline keep the echo canceller's reference on the echo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.audio_io import AudioBlock
+from edge.clock import DelayLockedLoop, SampleClock
+from edge.linear_echo import LinearEchoCanceller
+from edge.listen import AudioFrontEnd
+from edge.timeline import PlaybackTimeline
+from tests.fakes import LoudnessVad
+
+pytestmark = pytest.mark.unit
+RATE = 16000
+SEC = 1_000_000_000
+
+
+def test_the_sample_clock_ignores_late_bursty_callbacks_and_follows_lost_samples() -> None:
+    clock = SampleClock(rate=1000)  # 1 ms per sample
+    late = [0, 30, 5, 80, 10, 0, 45]  # each callback sees its block this late (ms)
+    stamps = [clock.stamp((k * 100 + d) * 1_000_000, 100) for k, d in enumerate(late)]
+    assert stamps == [k * 100 * 1_000_000 for k in range(7)]  # steady: 100 ms a block
+    clock2 = SampleClock(rate=1000)
+    clock2.stamp(50_000_000, 100)  # first seen late...
+    assert clock2.stamp(100_000_000, 100) == 100_000_000  # ...an earlier sighting wins
+    assert clock2.stamp(900_000_000, 100) == 900_000_000  # 700 ms of samples lost: resync
+
+
+@pytest.mark.parametrize("ppm", [550.0, -300.0])
+def test_the_sample_clock_learns_a_device_that_runs_fast_or_slow(ppm: float) -> None:
+    """PulseAudio's null sinks ran 550 ppm fast here; a cheap crystal can be slow."""
+    rng = np.random.default_rng(1)
+    clock = SampleClock(rate=44100)
+    spacing = 1e9 / 44100 / (1 + ppm / 1e6)
+    start, count, errors = 5 * SEC, 0, []
+    while count < 60 * 44100:  # a minute of callbacks of 1-200 frames, seen 0-8 ms late
+        frames = int(rng.integers(1, 200))
+        truth = start + count * spacing
+        stamped = clock.stamp(int(truth + rng.uniform(0, 8e6)), frames)
+        errors.append(stamped - truth)
+        count += frames
+    assert abs(clock.ppm - ppm) < 20
+    late = np.array(errors[len(errors) // 2 :])
+    assert np.percentile(np.abs(late), 95) < 150_000  # 0.15 ms: 2.4 samples at 16 kHz
+    assert abs(clock.time_of(count) - (start + count * spacing)) < 300_000
+
+
+def test_the_time_base_follows_a_microphone_that_runs_fast_and_starts_over_after_a_gap() -> None:
+    loop = DelayLockedLoop(RATE)
+    spacing = 1e9 / RATE / (1 + 550e-6)
+    rng = np.random.default_rng(2)
+    at, errors = 3.0 * SEC, []
+    for _ in range(1500):  # 30 s of blocks whose length varies as soxr's output does
+        frames = int(rng.integers(300, 340))
+        placed, restarted = loop.place(round(at), frames)
+        errors.append((placed - at) / (SEC / RATE))
+        at += frames * spacing
+    assert not any(abs(e) > 0.05 for e in errors[500:])  # samples, after 10 s
+    assert abs(1e9 / RATE / loop.spacing_ns - 1 - 550e-6) < 1e-6
+    _, restarted = loop.place(round(at + 0.5 * SEC), 320)
+    assert restarted
+
+
+def test_the_timeline_keeps_a_speaker_whose_samples_come_fast_unspliced() -> None:
+    """Blocks stamped 19.99 ms apart hold 20 ms of samples: none may be dropped to fit."""
+    timeline = PlaybackTimeline()
+    played = _tones(np.arange(5 * RATE) / RATE)
+    spacing = 1e9 / RATE / (1 + 500e-6)
+    for at in range(0, len(played), 320):
+        timeline.write(played[at : at + 320], round(SEC + at * spacing))
+    times = SEC + (RATE + np.arange(4000)) * spacing  # from the second sample second on
+    assert np.array_equal(timeline.read(round(times[0]), 4000), played[RATE : RATE + 4000])
+    between = timeline.read_at(times[0] + spacing / 2, 4000, spacing)
+    expected = _tones((RATE + 0.5 + np.arange(4000)) / RATE)
+    assert np.max(np.abs(between - expected)) < 2e-3
+
+
+def test_a_speaker_reopened_starts_the_record_over_and_a_pause_reads_as_silence() -> None:
+    timeline = PlaybackTimeline()
+    timeline.write(np.ones(1600, np.float32), 10 * SEC)
+    timeline.write(np.full(1600, 2.0, np.float32), 12 * SEC)  # after a pause
+    assert not timeline.read(11 * SEC, 1600).any()
+    assert (timeline.read(12 * SEC, 1600) == 2.0).all()
+    timeline.write(np.full(1600, 3.0, np.float32), 11 * SEC)  # earlier: a new stream
+    assert (timeline.read(11 * SEC, 1600) == 3.0).all()
+    assert not timeline.read(10 * SEC, 1600).any()  # the old record is gone
+
+
+def test_the_linear_canceller_converges_when_the_microphone_runs_550_ppm_fast() -> None:
+    """Counted at the nominal rate, the microphone's samples slip 9 a second against the
+    speaker's, and a linear filter learned at one delay cancels little a second later."""
+    timeline = PlaybackTimeline(seconds=4.0)
+    front = AudioFrontEnd(LoudnessVad(), Passthrough(), timeline, linear=LinearEchoCanceller())
+    speaker_spacing, mic_spacing = SEC / RATE, SEC / RATE / (1 + 550e-6)
+    noise = np.random.default_rng(3)
+    taken: list[float] = []
+    heard = 0  # microphone samples delivered
+    for block in range(12 * RATE // 320):  # 12 s of the kiosk talking, 20 ms at a time
+        speaker_at = SEC + block * 320 * speaker_spacing
+        timeline.write(_tones((block * 320 + np.arange(320)) / RATE), round(speaker_at))
+        # the microphone hears it 60 ms later, on its own clock
+        times = 1.1 * SEC + (heard + np.arange(320)) * mic_spacing
+        if times[-1] > speaker_at:
+            continue
+        samples = 0.3 * _tones((times - 1.06 * SEC) / SEC) + noise.normal(0, 1e-4, 320)
+        for window in front.feed(AudioBlock(samples.astype(np.float32), round(times[0]))):
+            if window.linear_dbfs is not None:
+                taken.append(window.mic_dbfs - window.linear_dbfs)
+        heard += 320
+    assert np.median(taken[-150:]) > 25  # dB, over the last 5 s
+
+
+class Passthrough:
+    """A canceller that removes nothing: the linear canceller is the one under test."""
+
+    def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        return mic
+
+
+def _tones(seconds: np.ndarray) -> np.ndarray:
+    """A speech-band signal defined at any instant: 24 tones from 150 Hz to 3.4 kHz."""
+    rng = np.random.default_rng(0)
+    hz = np.geomspace(150, 3400, 24)
+    phases = rng.uniform(0, 2 * np.pi, 24)
+    waves = np.sin(2 * np.pi * hz[None, :] * seconds[:, None] + phases[None, :])
+    out: np.ndarray = (waves.sum(axis=1) * 0.04).astype(np.float32)
+    return out
