@@ -32,6 +32,9 @@ ANCHOR_FOLLOW = 0.02
 a stamp that started off comes right in about 25 s. At the first fit it jumps there:
 nothing has learned the echo path yet. (Jumping at every fit for the first 10 s kept the
 linear echo canceller from converging through PulseAudio until the jumps stopped.)"""
+JUMP_BEYOND_NS = 1_000_000
+"""An anchor this far off the line (a fit on the first few seconds' floors went wrong) jumps
+onto it: the echo is lost either way, and sliding would keep it moving for a minute."""
 
 
 class SampleClock:
@@ -98,25 +101,35 @@ class SampleClock:
             self._learn()
 
     def _learn(self) -> None:
-        """A least-squares line through the floors (not the newest, still filling), lowered
-        to their `FLOOR_PERCENTILE`: a line through their middle would put half the samples
-        before they happened, and the very lowest floor changes as floors come and go. The
-        anchor slides onto that line rather than jumping: each jump would shift the echo
-        against its reference by a fraction of a sample."""
+        """A line through the floors (not the newest, still filling). Its slope is the median
+        of their pairwise slopes: a burst of callbacks after a stall throws a few floors far
+        off, and the median ignores them. Its place is their `FLOOR_PERCENTILE`: a line through
+        their middle would put half the samples before they happened, and the very lowest
+        floor changes as floors come and go. The anchor slides onto that line rather than
+        jumping: each jump would shift the echo against its reference by a fraction of a
+        sample."""
         counts = np.array([c for c, _ in self._floors][:-1], np.float64)
         excess = np.array([e for _, e in self._floors][:-1], np.float64)
         if counts[-1] - counts[0] < self._bucket * self._learn_after // 2:
             return
-        slope = float(np.polyfit(counts - counts[0], excess - excess[0], 1)[0])
+        apart = counts[None, :] - counts[:, None] >= self.rate  # pairs a second or more apart
+        rise = excess[None, :] - excess[:, None]
+        run = counts[None, :] - counts[:, None]
+        slope = float(np.median(rise[apart] / run[apart]))
         spacing = self._nominal + slope
         if abs(self._nominal / spacing - 1.0) * 1e6 > MAX_PPM:
             return
         if self._anchor is not None:  # keep the current sample where it was...
             self._anchor += self._count * (self._spacing - spacing)
         self._spacing = spacing
-        low = float(np.percentile(excess - slope * counts, FLOOR_PERCENTILE))
+        place = excess - slope * counts
+        middle = float(np.median(place))
+        spread = max(float(np.median(np.abs(place - middle))), 20_000.0)
+        usual = place[place >= middle - 4 * spread]  # not the floors a burst threw early
+        low = float(np.percentile(usual, FLOOR_PERCENTILE))
         anchor = low if self._anchor is None else self._anchor
-        follow = 1.0 if not self._fitted else ANCHOR_FOLLOW
+        far = abs(low - anchor) > JUMP_BEYOND_NS
+        follow = 1.0 if far or not self._fitted else ANCHOR_FOLLOW
         self._anchor = anchor + follow * (low - anchor)  # ...and slide it there
         self._fitted = True
 

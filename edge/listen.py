@@ -19,7 +19,6 @@ import numpy as np
 
 from edge.audio_io import AudioBlock
 from edge.clock import DelayLockedLoop
-from edge.drift import EchoDelayTracker
 from edge.echo import FRAME, EchoCanceller, ResidualGate
 from edge.linear_echo import LinearEchoCanceller
 from edge.timeline import PlaybackTimeline
@@ -88,8 +87,6 @@ class AudioFrontEnd:
         self.gate = gate if self.canceller is not None else None
         self.barge_vad = barge_vad if self.gate is not None else None
         self.linear = linear if self.canceller is not None else None
-        self.delay = EchoDelayTracker() if self.linear is not None else None
-        """Holds the echo still against the reference, for the linear canceller's sake."""
         self._floor = playing_floor_dbfs
         self.reset()
 
@@ -140,10 +137,8 @@ class AudioFrontEnd:
         if self.timeline is None:
             self._flags = np.concatenate([self._flags, np.zeros(len(chunk), bool)])
             return chunk, chunk
-        # at the microphone's own spacing: its clock is not the speaker's (edge.clock); and
-        # where the echo says it is (edge.drift)
-        shift_ns = self.delay.shift_samples * spacing_ns if self.delay is not None else 0.0
-        reference = self.timeline.read_at(start_ns - shift_ns, len(chunk), spacing_ns)
+        # at the microphone's own spacing: its clock is not the speaker's (edge.clock)
+        reference = self.timeline.read_at(start_ns, len(chunk), spacing_ns)
         playing = [
             _dbfs(reference[i : i + FRAME]) > self._floor for i in range(0, len(chunk), FRAME)
         ]
@@ -153,8 +148,6 @@ class AudioFrontEnd:
         cleaned = self.canceller.process(chunk, reference)
         if self.linear is not None:
             self._linear = np.concatenate([self._linear, self.linear.process(chunk, reference)])
-        if self.delay is not None:
-            self.delay.observe(chunk, reference)
         if self.gate is None:
             return cleaned, cleaned
         return cleaned, self.gate.process(chunk, cleaned, reference)

@@ -48,6 +48,23 @@ def test_the_sample_clock_learns_a_device_that_runs_fast_or_slow(ppm: float) -> 
     assert abs(clock.time_of(count) - (start + count * spacing)) < 300_000
 
 
+def test_a_speaker_that_stalls_and_then_bursts_does_not_throw_the_rate_off() -> None:
+    """Every 5 s the sound server stops asking for 300 ms, then asks for 15 blocks at once:
+    those callbacks see blocks that play up to 300 ms after them."""
+    clock = SampleClock(rate=44100)
+    spacing = 1e9 / 44100 / (1 + 370e-6)
+    start, block = 2 * SEC, 882
+    for k in range(3000):  # 60 s of 20 ms blocks
+        truth = start + k * block * spacing
+        observed = truth + 40e6  # asked for 40 ms ahead of playing
+        if k % 250 in range(235, 250):  # the stall and the burst after it
+            observed = start + (k - k % 250 + 250) * block * spacing + 40e6 - 300e6
+        clock.stamp(int(observed), block)
+    assert abs(clock.ppm - 370) < 20
+    played = start + 3000 * block * spacing + 40e6  # as observed without a stall
+    assert abs(clock.time_of(3000 * block) - played) < 200_000  # 0.2 ms
+
+
 def test_the_time_base_follows_a_microphone_that_runs_fast_and_starts_over_after_a_gap() -> None:
     loop = DelayLockedLoop(RATE)
     spacing = 1e9 / RATE / (1 + 550e-6)
