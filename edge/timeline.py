@@ -117,10 +117,6 @@ class PlaybackTimeline:
         out = (taps * _KERNELS[phase]).sum(axis=1).astype(np.float32)
         return out
 
-    def level_dbfs(self, start_ns: int, n: int) -> float:
-        played = self.read(start_ns, n)
-        return 10 * float(np.log10(float(np.mean(played**2)) + 1e-12))
-
     def _position(self, times_ns: np.ndarray) -> np.ndarray | None:
         """Sample numbers (fractional) of times: between anchors by the anchors, outside them
         at the nominal rate (nothing is recorded there but the newest write's own samples)."""
