@@ -17,7 +17,6 @@ starts well before it ended (a speaker reopened) starts the record over.
 from __future__ import annotations
 
 import threading
-from collections import deque
 
 import numpy as np
 
@@ -28,6 +27,7 @@ PHASES = 256
 """Fractional positions the interpolator tells apart: 1/256 of a sample."""
 JOIN_NS = 5_000_000
 """A write this close to where the previous one ended continues it."""
+MAX_ANCHORS = 4096
 
 
 def _interpolation_kernels(beta: float = 6.0) -> np.ndarray:
@@ -53,8 +53,7 @@ class PlaybackTimeline:
         """Samples written since the start: the ring holds the last `_size` of them."""
         self._floor = 0
         """The first sample of the current record: older ones belong to a speaker since gone."""
-        self._anchors: deque[tuple[int, int]] = deque(maxlen=4096)
-        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._anchors = _Anchors(MAX_ANCHORS)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -67,19 +66,17 @@ class PlaybackTimeline:
         if not len(data):
             return
         with self._lock:
-            if self._anchors:
-                index, at_ns = self._anchors[-1]
+            if self._anchors.count:
+                index, at_ns = self._anchors.last()
                 late = start_ns - (at_ns + (self._end - index) * NS_PER_SAMPLE)
                 if late < -JOIN_NS or late > self._size * NS_PER_SAMPLE:
                     self._anchors.clear()  # the record starts over
                     self._floor = self._end
                 elif late > JOIN_NS:  # silence between two replies
                     self._put(np.zeros(round(late / NS_PER_SAMPLE), np.float32))
-            self._anchors.append((self._end, int(start_ns)))
-            while len(self._anchors) > 2 and self._anchors[1][0] <= self._end - self._size:
-                self._anchors.popleft()
+            self._anchors.append(self._end, int(start_ns))
+            self._anchors.forget_before(self._end - self._size)
             self._put(data)
-            self._arrays = None
 
     def _put(self, data: np.ndarray) -> None:
         at = self._end % self._size
@@ -120,12 +117,9 @@ class PlaybackTimeline:
     def _position(self, times_ns: np.ndarray) -> np.ndarray | None:
         """Sample numbers (fractional) of times: between anchors by the anchors, outside them
         at the nominal rate (nothing is recorded there but the newest write's own samples)."""
-        if not self._anchors:
+        if not self._anchors.count:
             return None
-        if self._arrays is None:
-            anchors = np.array(self._anchors, np.float64)
-            self._arrays = anchors[:, 1], anchors[:, 0]
-        at_ns, index = self._arrays
+        index, at_ns = self._anchors.arrays()
         positions: np.ndarray = np.interp(times_ns, at_ns, index)
         before, after = times_ns < at_ns[0], times_ns > at_ns[-1]
         positions[before] = index[0] + (times_ns[before] - at_ns[0]) / NS_PER_SAMPLE
@@ -142,6 +136,49 @@ class PlaybackTimeline:
             out[i - start : i - start + count] = self._ring[at : at + count]
             i += count
         return out
+
+
+class _Anchors:
+    """(sample number, time) pairs in the order written, kept as arrays: the front end reads
+    by them several times per block, and the speaker adds one per callback."""
+
+    def __init__(self, most: int) -> None:
+        self._most = most
+        self._index = np.zeros(2 * most, np.float64)
+        self._ns = np.zeros(2 * most, np.float64)
+        self._first = 0
+        self.count = 0
+
+    def last(self) -> tuple[int, int]:
+        at = self._first + self.count - 1
+        return int(self._index[at]), int(self._ns[at])
+
+    def append(self, index: int, at_ns: int) -> None:
+        if self.count == self._most:
+            self._first += 1
+            self.count -= 1
+        if self._first + self.count == len(self._index):  # compact: move the live ones down
+            live = slice(self._first, self._first + self.count)
+            self._index[: self.count] = self._index[live]
+            self._ns[: self.count] = self._ns[live]
+            self._first = 0
+        self._index[self._first + self.count] = index
+        self._ns[self._first + self.count] = at_ns
+        self.count += 1
+
+    def forget_before(self, oldest: int) -> None:
+        """Drop anchors no longer needed for samples from `oldest` on (keeping at least two)."""
+        while self.count > 2 and self._index[self._first + 1] <= oldest:
+            self._first += 1
+            self.count -= 1
+
+    def clear(self) -> None:
+        self._first = self.count = 0
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sample numbers, times): views, valid until the next change."""
+        live = slice(self._first, self._first + self.count)
+        return self._index[live], self._ns[live]
 
 
 __all__ = ["NS_PER_SAMPLE", "PlaybackTimeline"]
