@@ -95,6 +95,19 @@ def test_the_timeline_keeps_a_speaker_whose_samples_come_fast_unspliced() -> Non
     assert np.max(np.abs(between - expected)) < 2e-3
 
 
+def test_a_speaker_with_tiny_callbacks_keeps_the_newest_seconds_addressable() -> None:
+    """More callbacks than the timeline keeps anchors for (an hour of 2 ms callbacks would be
+    1.8 million): the oldest are forgotten, and the newest audio still reads where it played."""
+    timeline = PlaybackTimeline(seconds=2.0)
+    played = _tones(np.arange(20 * RATE) / RATE)
+    spacing = 1e9 / RATE / (1 - 300e-6)
+    for at in range(0, len(played), 32):
+        timeline.write(played[at : at + 32], round(SEC + at * spacing))
+    start = len(played) - RATE
+    assert np.array_equal(timeline.read(round(SEC + start * spacing), RATE), played[start:])
+    assert not timeline.read(SEC, 32).any()  # long gone from the ring
+
+
 def test_a_speaker_reopened_starts_the_record_over_and_a_pause_reads_as_silence() -> None:
     timeline = PlaybackTimeline()
     timeline.write(np.ones(1600, np.float32), 10 * SEC)
