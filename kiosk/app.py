@@ -151,6 +151,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
     echo_path = state_dir(config.telemetry.state_dir) / room_memory.FILE_NAME
     linear = room_memory.recall(echo_path) if room and hearing.echo is not None else None
+    keeper = room_memory.RoomKeeper(linear, echo_path) if linear is not None else None
     loops: list[ConversationLoop] = []
 
     def build_loop(emit: EventSink) -> ConversationLoop:
@@ -170,6 +171,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
             gate=hearing.gate if room else None,
             options=loop_options(config),
             linear_echo=linear,
+            room_learned=keeper.learned if keeper is not None else None,
         )
         loops.append(loop)
         return loop

@@ -28,6 +28,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -205,6 +206,9 @@ class ConversationLoop:
     linear_echo: LinearEchoCanceller | None = None
     """The double-talk detector's own canceller (`edge.linear_echo`); one is made when the
     detector runs and none is given (a bench hands over one that has already converged)."""
+    room_learned: Callable[[], None] | None = None
+    """Called, on the loop's thread, each time the double-talk detector comes to trust the
+    linear canceller: it has learned the room, and its echo path is worth keeping."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.engine.stt, SpeculativeStt):
@@ -238,6 +242,7 @@ class ConversationLoop:
         self._playing = False
         self._quiet_windows = 1_000_000
         self._last_playing_ns = 0
+        self._room_trusted = False
         self._barged = False
         self._probes: dict[str, Future[Any]] = {}
 
@@ -408,9 +413,16 @@ class ConversationLoop:
         self._playing = self._quiet_windows * 32 < self.options.echo_tail_ms
         self._level(window)
         levels = self.double_talk.step(window) if self.double_talk else Verdict.UNSURE
+        self._notice_the_room()
         if self._turn is not None and self.options.barge_in:
             self._watch_barge_in(window, levels)
         self._handle(self.segmenter.step(self._heard(window), window.probability, window.stamp_ns))
+
+    def _notice_the_room(self) -> None:
+        trusted = self.double_talk is not None and self.double_talk.linear_armed
+        if trusted and not self._room_trusted and self.room_learned is not None:
+            self.room_learned()
+        self._room_trusted = trusted
 
     def _heard(self, window: HeardWindow) -> np.ndarray:
         """What STT hears of `window`. While the kiosk's voice may be in it, that is what the

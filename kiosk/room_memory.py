@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from edge.linear_echo import LinearEchoCanceller
 
 log = logging.getLogger(__name__)
 FILE_NAME = "echo_path.npy"
+SAVE_EVERY_S = 60.0
 
 
 def recall(path: Path) -> LinearEchoCanceller:
@@ -47,3 +50,32 @@ def remember(canceller: LinearEchoCanceller, path: Path) -> None:
         os.replace(partial, path)
     except OSError as exc:
         log.warning("echo path not saved to %s: %s", path, exc)
+
+
+class RoomKeeper:
+    """Saves the echo path each time the kiosk comes to trust it, not only at a clean exit: a
+    kiosk whose power is cut at closing time keeps the room it learned that day. At most once
+    per `every_s` (the detector's trust can flicker at its threshold)."""
+
+    def __init__(
+        self,
+        canceller: LinearEchoCanceller,
+        path: Path,
+        every_s: float = SAVE_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._canceller = canceller
+        self._path = path
+        self._every_s = every_s
+        self._clock = clock
+        self._saved_at: float | None = None
+        self.saves = 0
+
+    def learned(self) -> None:
+        now = self._clock()
+        if self._saved_at is not None and now - self._saved_at < self._every_s:
+            return
+        self._saved_at = now
+        remember(self._canceller, self._path)
+        self.saves += 1
+        log.info("echo path of this room saved to %s", self._path)

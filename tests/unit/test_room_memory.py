@@ -11,7 +11,7 @@ import pytest
 
 from edge.linear_echo import LinearEchoCanceller
 from edge.room import EchoPath, EchoPathOptions
-from kiosk.room_memory import recall, remember
+from kiosk.room_memory import RoomKeeper, recall, remember
 
 pytestmark = pytest.mark.unit
 RATE = 16000
@@ -79,3 +79,21 @@ def test_a_state_folder_it_cannot_write_is_reported_not_raised(
     with caplog.at_level(logging.WARNING):
         remember(LinearEchoCanceller(), blocker / "echo_path.npy")
     assert "not saved" in caplog.text
+
+
+def test_the_room_is_saved_when_learned_and_not_again_within_a_minute(tmp_path: Path) -> None:
+    """Saved while running, so a power cut does not lose it; the detector's trust flickering
+    at its threshold does not rewrite the file every few windows."""
+    now = [100.0]
+    canceller = LinearEchoCanceller()
+    keeper = RoomKeeper(canceller, tmp_path / "echo_path.npy", clock=lambda: now[0])
+    played = noise(4.0, seed=1)
+    canceller.process(PATH.apply(played), played)
+    keeper.learned()
+    assert erle_first_half_second(recall(tmp_path / "echo_path.npy")) >= 25
+    now[0] += 30.0
+    keeper.learned()
+    assert keeper.saves == 1
+    now[0] += 31.0
+    keeper.learned()
+    assert keeper.saves == 2
