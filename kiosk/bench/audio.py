@@ -452,6 +452,7 @@ def _device_exchange(
     )
     stop = threading.Event()
     onset: list[int] = []
+    before_barge_in: list[float | None] = []
 
     def shopper_speaks() -> None:
         time.sleep(1.0)
@@ -466,6 +467,8 @@ def _device_exchange(
                 break
             time.sleep(0.02)
         time.sleep(1.0)  # then talk over the answer
+        detector = loop.double_talk
+        before_barge_in.append(detector.linear_taken_db if detector is not None else None)
         handle = shopper.play(second, 16000)
         while not handle.started_ns and not stop.is_set():
             time.sleep(0.005)
@@ -484,10 +487,15 @@ def _device_exchange(
     heard = [t for t in loop.stats.barge_in_heard_ns if onset and t >= onset[0]]
     detector = loop.double_talk
     taken = detector.linear_taken_db if detector is not None else None
+    armed_at = detector.options.linear_armed_db if detector is not None else None
+    at_barge_in = before_barge_in[0] if before_barge_in else None
     return {
         "kiosk_talked_before_s": warm_up_s,
-        "linear_canceller_taken_db": None if taken is None else round(taken, 1),
-        "linear_canceller_listened_to": detector is not None and detector.linear_armed,
+        "linear_canceller_taken_db_at_barge_in": _round(at_barge_in),
+        "linear_canceller_listened_to_at_barge_in": (
+            at_barge_in is not None and armed_at is not None and at_barge_in >= armed_at
+        ),
+        "linear_canceller_taken_db_at_end": _round(taken),
         "turns": [r.transcript for r in loop.results],
         "shelves": [r.shelf.id if r.shelf else None for r in loop.results],
         "barge_ins": loop.stats.barge_ins,
@@ -526,6 +534,10 @@ def bench_listening_cpu(runtime: Runtime, seconds: float) -> dict[str, Any]:
         share = (time.process_time() - cpu) / (time.monotonic() - wall)
         out[f"block_{block_ms}_ms_cpu_percent"] = round(100 * share, 1)
     return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def _endpointer() -> Endpointer:
@@ -591,8 +603,9 @@ def print_report(report: dict[str, Any]) -> None:
             f"{exchange['shelves']}, {exchange['barge_ins']} barge-in(s), heard "
             f"{exchange['heard_after_shopper_played_ms']} ms after the shopper's audio was "
             f"played; the linear canceller took the echo down by "
-            f"{exchange['linear_canceller_taken_db']} dB (listened to: "
-            f"{exchange['linear_canceller_listened_to']})"
+            f"{exchange['linear_canceller_taken_db_at_barge_in']} dB when the shopper talked "
+            f"over it (listened to: {exchange['linear_canceller_listened_to_at_barge_in']}), "
+            f"{exchange['linear_canceller_taken_db_at_end']} dB at the end"
         )
     for name, rules in report["double_talk"].items():
         if not isinstance(rules, dict):
