@@ -21,10 +21,9 @@ from edge.audio_io import AudioBlock
 from edge.clock import DelayLockedLoop
 from edge.echo import FRAME, EchoCanceller, ResidualGate
 from edge.linear_echo import LinearEchoCanceller
-from edge.timeline import PlaybackTimeline
+from edge.timeline import NS_PER_SAMPLE, PlaybackTimeline
 from edge.vad import SAMPLE_RATE, WINDOW
 
-NS_PER_SAMPLE = 1_000_000_000 / SAMPLE_RATE
 RESYNC_NS = 100_000_000
 """A block whose stamp is this far from where the previous one ended starts a new time base."""
 ECHO_REACH_NS = 300_000_000
@@ -197,7 +196,7 @@ class AudioFrontEnd:
     def _loudest_reference(self, stamp_ns: int) -> float:
         if self.timeline is None:
             return -120.0
-        reach = int(ECHO_REACH_NS / NS_PER_SAMPLE)
+        reach = ECHO_REACH_NS // NS_PER_SAMPLE
         played = self.timeline.read(stamp_ns - ECHO_REACH_NS, reach + WINDOW).astype(np.float64)
         if not played.any():
             return -120.0
