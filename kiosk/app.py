@@ -203,6 +203,8 @@ def run_kiosk(args: argparse.Namespace) -> int:
         mic.close()
         vision.close()
         speaker.close()
+        if keeper is not None:
+            keeper.wait()
         if linear is not None and any(learned_the_room(loop) for loop in loops):
             room_memory.remember(linear, echo_path)
         if isinstance(speaker, VirtualSpeaker) and args.speaker_file is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,22 +41,30 @@ def recall(path: Path) -> LinearEchoCanceller:
     return canceller
 
 
-def remember(canceller: LinearEchoCanceller, path: Path) -> None:
+def remember(canceller: LinearEchoCanceller, path: Path) -> bool:
     """Save the echo path `canceller` answers with, replacing the file whole or not at all."""
+    return _write(canceller.weights(), path)
+
+
+def _write(weights: np.ndarray, path: Path) -> bool:
     partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with partial.open("wb") as out:
-            np.save(out, canceller.weights(), allow_pickle=False)
+            np.save(out, weights, allow_pickle=False)
         os.replace(partial, path)
     except OSError as exc:
         log.warning("echo path not saved to %s: %s", path, exc)
+        return False
+    return True
 
 
 class RoomKeeper:
     """Saves the echo path each time the kiosk comes to trust it, not only at a clean exit: a
     kiosk whose power is cut at closing time keeps the room it learned that day. At most once
-    per `every_s` (the detector's trust can flicker at its threshold)."""
+    per `every_s` (the detector's trust can flicker at its threshold). The weights are copied
+    on the caller's thread (the listening loop's, between blocks) and written on another, so a
+    slow disk never holds up listening."""
 
     def __init__(
         self,
@@ -69,6 +78,7 @@ class RoomKeeper:
         self._every_s = every_s
         self._clock = clock
         self._saved_at: float | None = None
+        self._writer: threading.Thread | None = None
         self.saves = 0
 
     def learned(self) -> None:
@@ -76,6 +86,19 @@ class RoomKeeper:
         if self._saved_at is not None and now - self._saved_at < self._every_s:
             return
         self._saved_at = now
-        remember(self._canceller, self._path)
+        weights = self._canceller.weights()
+        self.wait()
+        self._writer = threading.Thread(
+            target=self._save, args=(weights,), name="room-keeper", daemon=True
+        )
+        self._writer.start()
         self.saves += 1
-        log.info("echo path of this room saved to %s", self._path)
+
+    def wait(self) -> None:
+        """Until the last save has been written (before another writes the same file)."""
+        if self._writer is not None:
+            self._writer.join()
+
+    def _save(self, weights: np.ndarray) -> None:
+        if _write(weights, self._path):
+            log.info("echo path of this room saved to %s", self._path)

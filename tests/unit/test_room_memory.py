@@ -90,6 +90,7 @@ def test_the_room_is_saved_when_learned_and_not_again_within_a_minute(tmp_path: 
     played = noise(4.0, seed=1)
     canceller.process(PATH.apply(played), played)
     keeper.learned()
+    keeper.wait()
     assert erle_first_half_second(recall(tmp_path / "echo_path.npy")) >= 25
     now[0] += 30.0
     keeper.learned()
