@@ -63,8 +63,8 @@ class RoomKeeper:
     """Saves the echo path each time the kiosk comes to trust it, not only at a clean exit: a
     kiosk whose power is cut at closing time keeps the room it learned that day. At most once
     per `every_s` (the detector's trust can flicker at its threshold). The weights are copied
-    on the caller's thread (the listening loop's, between blocks) and written on another, so a
-    slow disk never holds up listening."""
+    on the caller's thread (the canceller replaces its answering weights whole, never in place,
+    so any moment will do) and written on another, so a slow disk never holds up listening."""
 
     def __init__(
         self,
