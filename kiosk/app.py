@@ -103,7 +103,8 @@ def choose_platform(configured: str | None, environ: dict[str, str]) -> str | No
 
 def run_kiosk(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    for chatty in ("faster_whisper", "piper"):  # piper logs each sentence it speaks at DEBUG
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     config = load_config(args.config)
     mode = choose_mode(args.mode, config.ui.mode, dict(os.environ), config.ui.platform)
     platform = choose_platform(config.ui.platform, dict(os.environ))
