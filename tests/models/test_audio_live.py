@@ -210,7 +210,10 @@ def test_a_kiosk_that_has_learned_its_room_holds_on_the_shopper_s_first_words(
     alone, speaker, _ = _live(runtime, [read_wav(AA)], copy.deepcopy(room))
     assert alone.stats.barge_in_held == 0 and not any(h.cut for h in speaker.handles)
     loop, _, events = _live(runtime, [read_wav(AA), read_wav(TAPE)], copy.deepcopy(room))
-    assert loop.stats.barge_ins == 1 and loop.stats.held_by_double_talk == 1
+    # a hold can lapse in a pause between the shopper's words and the reply resume until the
+    # next word holds it again (real time decides where the pauses fall): one barge-in, and
+    # the detector started the holds
+    assert loop.stats.barge_ins == 1 and loop.stats.held_by_double_talk >= 1
     assert len(loop.results) == 2 and loop.results[1].transcript.strip()
     done = [e for e in events if isinstance(e, ReplyProgress) and e.done]
     assert [e.interrupted for e in done] == [True, False]
