@@ -35,6 +35,9 @@ linear echo canceller from converging through PulseAudio until the jumps stopped
 JUMP_BEYOND_NS = 1_000_000
 """An anchor this far off the line (a fit on the first few seconds' floors went wrong) jumps
 onto it: the echo is lost either way, and sliding would keep it moving for a minute."""
+SPREAD_AT_LEAST_NS = 20_000.0
+"""The floors' usual spread is taken as at least this much (20 us) when telling the usual
+ones from those a burst threw early: evenly timed callbacks spread by almost nothing."""
 
 
 class SampleClock:
@@ -124,7 +127,7 @@ class SampleClock:
         self._spacing = spacing
         place = excess - slope * counts
         middle = float(np.median(place))
-        spread = max(float(np.median(np.abs(place - middle))), 20_000.0)
+        spread = max(float(np.median(np.abs(place - middle))), SPREAD_AT_LEAST_NS)
         usual = place[place >= middle - 4 * spread]  # not the floors a burst threw early
         low = float(np.percentile(usual, FLOOR_PERCENTILE))
         anchor = low if self._anchor is None else self._anchor
