@@ -59,20 +59,45 @@ class EchoPath:
 
 
 class EchoMic:
-    """A microphone that also hears the speaker through a simulated echo path."""
+    """A microphone that also hears the speaker through a simulated echo path.
 
-    def __init__(self, mic: Microphone, timeline: PlaybackTimeline, path: EchoPath) -> None:
+    Each block waits (at most `wait_s`) until the speaker has recorded what it played up to
+    the block's end. In a room the echo is whatever played; here it is built from the
+    speaker's record, and a speaker thread starved by a busy machine writes late. Built too
+    early, the echo would lack sound that the record, read a moment later by the echo
+    cancellers, does hold: a room that contradicts its own reference."""
+
+    def __init__(
+        self, mic: Microphone, timeline: PlaybackTimeline, path: EchoPath, wait_s: float = 0.5
+    ) -> None:
         self._mic = mic
         self._timeline = timeline
         self._path = path
+        self._wait_s = wait_s
+        self._stalled_at: int | None = None
+        """The record's end when a wait last ran out: the speaker has stopped, so later blocks
+        do not wait again until it moves."""
         self.realtime = bool(getattr(mic, "realtime", True))
         self.echo_energy = 0.0
 
     def blocks(self) -> Iterator[AudioBlock]:
         for block in self._mic.blocks():
-            echo = self._path.echo_at(self._timeline, block.captured_ns, len(block.samples))
+            n = len(block.samples)
+            self._await_speaker(block.captured_ns + n * NS_PER_SAMPLE)
+            echo = self._path.echo_at(self._timeline, block.captured_ns, n)
             self.echo_energy += float(np.sum(echo**2))
             yield AudioBlock(block.samples + echo, block.captured_ns)
+
+    def _await_speaker(self, until_ns: int) -> None:
+        give_up = time.monotonic() + self._wait_s
+        while True:
+            recorded = self._timeline.recorded_until_ns()
+            if recorded is None or recorded >= until_ns or recorded == self._stalled_at:
+                return
+            if time.monotonic() >= give_up:
+                self._stalled_at = recorded
+                return
+            time.sleep(0.002)
 
     def drain(self) -> None:
         self._mic.drain()

@@ -78,6 +78,14 @@ class PlaybackTimeline:
             self._anchors.forget_before(self._end - self._size)
             self._put(data)
 
+    def recorded_until_ns(self) -> int | None:
+        """Time just after the last sample recorded; None before the first write."""
+        with self._lock:
+            if not self._anchors.count:
+                return None
+            index, at_ns = self._anchors.last()
+            return at_ns + (self._end - index) * NS_PER_SAMPLE
+
     def _put(self, data: np.ndarray) -> None:
         at = self._end % self._size
         first = min(len(data), self._size - at)

@@ -3,6 +3,7 @@ speculative STT, resilient devices. No models, no sound devices."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -18,7 +19,7 @@ from edge.audio_io import (
 from edge.echo import FRAME, GateOptions, ResidualGate, erle_db
 from edge.listen import AudioFrontEnd, HeardWindow
 from edge.playback import PlayQueue, ResilientSpeaker
-from edge.room import EchoPath, EchoPathOptions
+from edge.room import EchoMic, EchoPath, EchoPathOptions
 from edge.stt import SpeculativeStt
 from edge.timeline import PlaybackTimeline
 from edge.tts import split_for_speech
@@ -81,6 +82,39 @@ def test_the_echo_at_a_time_comes_from_the_timeline() -> None:
     whole = path.apply(played)
     piece = path.echo_at(timeline, 5 * SEC + SEC // 2, 512)
     assert np.allclose(piece, whole[8000 : 8000 + 512], atol=1e-4)
+
+
+class OneBlockMic:
+    """A microphone that delivers one block, captured at `at_ns`."""
+
+    realtime = False
+
+    def __init__(self, samples: np.ndarray, at_ns: int) -> None:
+        self._block = AudioBlock(samples, at_ns)
+
+    def blocks(self) -> Iterator[AudioBlock]:
+        yield self._block
+
+    def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_simulated_room_echoes_what_a_late_speaker_thread_records_afterwards() -> None:
+    """The echo of a block is built once the speaker has recorded up to the block's end, even
+    when its thread writes late: the room never contradicts the cancellers' reference."""
+    path = EchoPath(EchoPathOptions(delay_ms=20))
+    timeline = PlaybackTimeline()
+    played = tone(1.0)
+    timeline.write(played[: RATE // 2], 5 * SEC)
+    mic = EchoMic(OneBlockMic(np.zeros(512, np.float32), 5 * SEC + SEC // 2), timeline, path)
+    late = threading.Timer(0.05, timeline.write, (played[RATE // 2 :], 5 * SEC + SEC // 2))
+    late.start()
+    (block,) = list(mic.blocks())
+    late.join()
+    assert np.allclose(block.samples, path.apply(played)[8000 : 8000 + 512], atol=1e-4)
 
 
 def test_the_gate_closes_on_echo_residue_and_opens_for_double_talk() -> None:
