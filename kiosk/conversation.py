@@ -242,6 +242,9 @@ class ConversationLoop:
         self._playing = False
         self._quiet_windows = 1_000_000
         self._last_playing_ns = 0
+        self._judged_not_shopper_ns = 0
+        """End of the last hold that did not confirm the speech under it: what was heard up to
+        here was judged the room's echo or noise, and cannot make an utterance outlast it."""
         self._room_trusted = False
         self._barged = False
         self._probes: dict[str, Future[Any]] = {}
@@ -439,8 +442,10 @@ class ConversationLoop:
             if isinstance(action, Probe):
                 self._start_probe(action)
             elif isinstance(action, SpeechBegan):
-                # over the kiosk's own voice it may be echo: only a barge-in confirms it
-                self._speech_from_playback = self._playing and not self._barged
+                # over the kiosk's own voice, or while a hold weighs what came over it, it may
+                # be echo: only a barge-in confirms it
+                over_reply = self._playing or self._hold is not None
+                self._speech_from_playback = over_reply and not self._barged
                 if not self._speech_from_playback and not self._barged:
                     self.emit(SpeechStarted(action.stamp_ns))
             else:
@@ -477,7 +482,11 @@ class ConversationLoop:
         self._barged = False
         suspect, self._speech_from_playback = self._speech_from_playback, False
         tail_ns = self.options.echo_tail_ms * 1_000_000
-        outlasted = utterance.end_ns > self._last_playing_ns + tail_ns  # echo cannot do that
+        judged_ns = self._judged_not_shopper_ns
+        if self._hold is not None:  # the speech under it ended before confirming it
+            judged_ns = max(judged_ns, utterance.end_ns)
+        echo_until_ns = max(self._last_playing_ns + tail_ns, judged_ns)
+        outlasted = utterance.end_ns > echo_until_ns  # echo cannot do that
         if suspect and not outlasted:
             self.stats.echo_utterances_dropped += 1
             log.info("speech heard over the kiosk's own voice, never confirmed: dropped")
@@ -559,6 +568,7 @@ class ConversationLoop:
         end_ns = window.stamp_ns + int(WINDOW_S * 1e9)
         if end_ns >= hold.until_ns or released:
             self._hold = None
+            self._judged_not_shopper_ns = end_ns
             self.stats.barge_in_resumed += 1
             self.stats.resumed_after_ms.append((end_ns - hold.heard_ns) / 1e6)
             self._release()

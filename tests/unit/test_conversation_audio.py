@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -92,12 +92,19 @@ def _talk_over(
     options: LoopOptions | None = None,
     burst_s: float = 0.6,
     room: EchoPath | None = None,
+    room_learned: Callable[[], None] | None = None,
+    murmur_s: float = 0.0,
 ) -> DuplexRun:
     """Two questions, the second spoken from `second_at_s` for `burst_s` while the first
     answer plays, through a real-time full-duplex loop; in `room`, the mic also hears the
-    kiosk's echo, and a canceller that knows the room removes it."""
+    kiosk's echo, and a canceller that knows the room removes it. `murmur_s`: the burst
+    trails off into a murmur 16 dB quieter, still speech to the VAD, for that long."""
     talk = Conversation(7).add_user_speech(0.3, 1.0)
     talk.add_user_speech(second_at_s, second_at_s + burst_s)
+    if murmur_s:
+        a = int((second_at_s + burst_s) * 16000)
+        murmur = np.random.default_rng(5).standard_normal(int(murmur_s * 16000)) * 0.016
+        talk.audio[a : a + len(murmur)] += murmur.astype(np.float32)
     stt = ScriptedStt("Where can I find the AA batteries?", "Where is the duct tape?")
     speaker = VirtualSpeaker()
     events: list[Event] = []
@@ -115,6 +122,7 @@ def _talk_over(
         turn_model=SureTurn(),
         echo=PathCanceller(room) if room is not None else None,
         options=options or LoopOptions(),
+        room_learned=room_learned,
     )
     assert loop.full_duplex
     try:
@@ -217,6 +225,21 @@ def test_a_burst_over_the_reply_pauses_it_and_the_reply_goes_on(mini_store_dir: 
     assert loop.stats.resumed_after_ms[0] < options.barge_in_hold_ms
 
 
+def test_a_murmur_the_hold_judged_not_the_shopper_is_not_answered_afterwards(
+    mini_store_dir: Path,
+) -> None:
+    """A burst holds the speaker; what follows it in the hold is too quiet to confirm it (the
+    room's echo and noise, someone across the store), so the reply goes on. That speech
+    outlasts the room's ringing only because the speaker was held: it is not a question."""
+    # the burst fills the two windows from 2.208 s: the hold's level is the burst's own
+    run = _talk_over(mini_store_dir, SlowTone(), second_at_s=2.208, burst_s=0.064, murmur_s=0.5)
+    stats = run.loop.stats
+    assert stats.barge_in_held >= 1 and stats.barge_in_resumed == stats.barge_in_held
+    assert stats.barge_ins == 0
+    assert [r.shelf.id if r.shelf else None for r in run.results] == ["A5-L"]
+    assert stats.echo_utterances_dropped >= 1
+
+
 def test_a_hold_without_early_release_is_waited_out(mini_store_dir: Path) -> None:
     patient = LoopOptions(barge_in_release_windows=0)
     run = _talk_over(mini_store_dir, SlowTone(), max_turns=1, burst_s=0.05, options=patient)
@@ -247,3 +270,14 @@ def test_a_voice_the_canceller_lets_through_holds_the_reply_before_silero_is_sur
     alone = replace(deaf, double_talk=None)
     unheard = _talk_over(mini_store_dir, SlowTone(), options=alone, room=EchoPath(), max_turns=1)
     assert unheard.loop.stats.barge_in_held == 0 and unheard.loop.stats.barge_ins == 0
+
+
+def test_the_loop_says_when_it_has_learned_the_room(mini_store_dir: Path) -> None:
+    """The kiosk's first reply teaches the linear canceller the room; the loop says so once,
+    when the double-talk detector starts to trust it (the kiosk then saves the echo path)."""
+    learned: list[int] = []
+    run = _talk_over(
+        mini_store_dir, SlowTone(), room=EchoPath(), room_learned=lambda: learned.append(1)
+    )
+    assert run.loop.double_talk is not None
+    assert learned  # once, or again after the trust flickered: the keeper limits the saves
