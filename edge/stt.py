@@ -178,7 +178,7 @@ class SpeculativeStt:
         key = self._key(samples, prompt)
         with self._lock:
             future = self._futures.get(key)
-            if future is None:
+            if future is None or future.cancelled():
                 future = self._pool.submit(self.stt.transcribe, samples, prompt)
                 self._futures[key] = future
                 while len(self._futures) > self._keep:

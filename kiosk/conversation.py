@@ -56,6 +56,7 @@ from kiosk.events import (
     StatusChanged,
     UserSaid,
 )
+from kiosk.own_voice import echoes_reply
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,9 @@ class LoopStats:
     resumed_after_ms: list[float] = field(default_factory=list)
     """How long each unconfirmed hold kept the reply silent (capture time)."""
     echo_utterances_dropped: int = 0
+    own_reply_dropped: int = 0
+    """Speech that outlasted the room's ringing but was heard as a stretch of the reply it
+    started over (`kiosk.own_voice`)."""
     merged: int = 0
     windows_dropped: int = 0
     max_lag_ms: float = 0.0
@@ -186,6 +190,8 @@ class _Hold:
 @dataclass
 class _Turn:
     utterance: Utterance
+    over_reply: str = ""
+    """The reply the utterance started over, if it did: what its echo would say."""
     cancel: threading.Event = field(default_factory=threading.Event)
     handles: list[PlayHandle] = field(default_factory=list)
 
@@ -243,6 +249,7 @@ class ConversationLoop:
         self._quiet_windows = 1_000_000
         self._last_playing_ns = 0
         self._judged_not_shopper_ns = 0
+        self._reply_text = ""
         """End of the last hold that did not confirm the speech under it: what was heard up to
         here was judged the room's echo or noise, and cannot make an utterance outlast it."""
         self._room_trusted = False
@@ -338,7 +345,7 @@ class ConversationLoop:
         loop = asyncio.get_running_loop()
         self._loop = loop
         self._windows: asyncio.Queue[HeardWindow | None] = asyncio.Queue(maxsize=MAX_BACKLOG)
-        self._utterances: asyncio.Queue[Utterance | None] = asyncio.Queue(maxsize=2)
+        self._utterances: asyncio.Queue[tuple[Utterance, str] | None] = asyncio.Queue(maxsize=2)
         self._finished = asyncio.Event()
         self._models = ThreadPoolExecutor(1, thread_name_prefix="turn-model")
         self._turns = ThreadPoolExecutor(1, thread_name_prefix="turn")
@@ -506,7 +513,7 @@ class ConversationLoop:
             self._carry = None
         if self._utterances.full():
             self._utterances.get_nowait()  # only the newest question matters
-        self._utterances.put_nowait(utterance)
+        self._utterances.put_nowait((utterance, self._reply_text if suspect else ""))
 
     def _watch_barge_in(self, window: HeardWindow, levels: Verdict) -> None:
         """`levels`: the double-talk detector's word on this window."""
@@ -601,10 +608,10 @@ class ConversationLoop:
 
     async def _answer_turns(self) -> None:
         while True:
-            utterance = await self._utterances.get()
-            if utterance is None:
+            asked = await self._utterances.get()
+            if asked is None:
                 return
-            turn = _Turn(utterance)
+            turn = _Turn(*asked)
             self._turn = turn
             try:
                 await self._answer_duplex(turn)
@@ -659,6 +666,8 @@ class ConversationLoop:
                 if isinstance(handle, PlayHandle):
                     turn.handles.append(handle)
 
+        if turn.over_reply and self._heard_own_reply(turn):
+            return None
         token = speech_tap.set(tap)
         try:
             u = turn.utterance
@@ -667,6 +676,16 @@ class ConversationLoop:
             return None
         finally:
             speech_tap.reset(token)
+
+    def _heard_own_reply(self, turn: _Turn) -> bool:
+        """The transcript (the speculative one, which the engine then reuses) is a stretch of
+        the reply the speech started over: the room still ringing with it, not a question."""
+        heard = self.stt.start(turn.utterance.audio, self.engine.stt_prompt).result()
+        if not echoes_reply(heard.text, turn.over_reply):
+            return False
+        self.stats.own_reply_dropped += 1
+        log.info("heard a stretch of the kiosk's own reply: dropped")
+        return True
 
     def _cut_short(self, turn: _Turn, result: TurnResult) -> None:
         """The shopper talked over a reply that was still being made. If any of it was heard,
@@ -679,6 +698,7 @@ class ConversationLoop:
     def _announce(self, result: TurnResult) -> None:
         timings = " ".join(f"{k}={v:.0f}ms" for k, v in result.timings_ms.items())
         log.info("turn route=%s (%s) %s", result.decision.route, result.decision.reason, timings)
+        self._reply_text = result.reply_text
         self.emit(UserSaid(result.transcript))
         shelf_id = result.shelf.id if result.shelf else None
         audio_s = len(result.reply_audio) / result.reply_rate if result.reply_rate else 0.0

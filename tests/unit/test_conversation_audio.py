@@ -240,6 +240,37 @@ def test_a_murmur_the_hold_judged_not_the_shopper_is_not_answered_afterwards(
     assert stats.echo_utterances_dropped >= 1
 
 
+@pytest.mark.parametrize(
+    ("heard", "answered"),
+    [("aisle 5, left side. They're", ["A5-L"]), ("Where is the duct tape?", ["A5-L", "H2-R"])],
+)
+def test_speech_that_outlasts_the_reply_is_answered_unless_it_is_the_reply(
+    mini_store_dir: Path, heard: str, answered: list[str]
+) -> None:
+    """Speech from late in a reply to after its end (no barge-in here): a question is answered
+    once the reply is done; a stretch of the reply itself (a long-ringing room) is not."""
+    stt = ScriptedStt("Where can I find the AA batteries?", heard)
+    talk = Conversation(7).add_user_speech(0.3, 1.0).add_user_speech(3.3, 4.7)
+    speaker = VirtualSpeaker()
+    loop = ConversationLoop(
+        _engine(mini_store_dir, stt, SlowTone()),
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=True),
+        speaker,
+        lambda event: None,
+        turn_model=SureTurn(),
+        options=LoopOptions(barge_in=False),
+    )
+    try:
+        results = loop.run(threading.Event())
+    finally:
+        speaker.close()
+    assert [r.shelf.id if r.shelf else None for r in results] == answered
+    assert loop.stats.own_reply_dropped == 2 - len(answered)
+    assert loop.stats.echo_utterances_dropped == 0
+
+
 def test_a_hold_without_early_release_is_waited_out(mini_store_dir: Path) -> None:
     patient = LoopOptions(barge_in_release_windows=0)
     run = _talk_over(mini_store_dir, SlowTone(), max_turns=1, burst_s=0.05, options=patient)
