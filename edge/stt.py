@@ -6,7 +6,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -185,6 +185,14 @@ class SpeculativeStt:
                     _, old = self._futures.popitem(last=False)
                     old.cancel()
             return future
+
+    def peek(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        """The transcript of `audio`, left for the next `transcribe` of the same audio."""
+        while True:
+            try:
+                return self.start(audio, prompt).result()
+            except CancelledError:
+                continue  # cancelled before it started (newer audio came): `start` decodes anew
 
     def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
         key = self._key(audio, prompt)

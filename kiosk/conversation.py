@@ -477,7 +477,8 @@ class ConversationLoop:
             value = done.result()
             if probe.kind == "text":
                 value = _heard(value)
-            self._loop.call_soon_threadsafe(self._resolve, probe.id, value)
+            if not self._loop.is_closed():  # else the loop has ended: the answer is moot
+                self._loop.call_soon_threadsafe(self._resolve, probe.id, value)
 
         future.add_done_callback(arrived)
 
@@ -680,7 +681,7 @@ class ConversationLoop:
     def _heard_own_reply(self, turn: _Turn) -> bool:
         """The transcript (the speculative one, which the engine then reuses) is a stretch of
         the reply the speech started over: the room still ringing with it, not a question."""
-        heard = self.stt.start(turn.utterance.audio, self.engine.stt_prompt).result()
+        heard = self.stt.peek(turn.utterance.audio, self.engine.stt_prompt)
         if not echoes_reply(heard.text, turn.over_reply):
             return False
         self.stats.own_reply_dropped += 1

@@ -20,7 +20,7 @@ from edge.echo import FRAME, GateOptions, ResidualGate, erle_db
 from edge.listen import AudioFrontEnd, HeardWindow
 from edge.playback import PlayQueue, ResilientSpeaker
 from edge.room import EchoMic, EchoPath, EchoPathOptions
-from edge.stt import SpeculativeStt
+from edge.stt import SpeculativeStt, Transcript
 from edge.timeline import PlaybackTimeline
 from edge.tts import split_for_speech
 from edge.turn_detect import N_FRAMES, N_MELS, fit_window, log_mel_features, mel_filters
@@ -362,6 +362,34 @@ def test_a_speculative_transcript_is_reused_for_the_same_audio_only() -> None:
     assert speculative.hits == 1 and len(stt.heard) == 1
     assert speculative.transcribe(audio[:-1]).text == "something else"  # other audio: decoded
     assert speculative.misses == 1
+    speculative.close()
+
+
+def test_a_peeked_transcript_is_decoded_once_and_left_for_the_turn() -> None:
+    stt = ScriptedStt("aisle 5, left side", "something else")
+    speculative = SpeculativeStt(stt)
+    audio = tone(1.0)
+    assert speculative.peek(audio).text == "aisle 5, left side"
+    assert speculative.transcribe(audio.copy()).text == "aisle 5, left side"
+    assert speculative.hits == 1 and len(stt.heard) == 1
+    speculative.close()
+
+
+def test_a_decode_cancelled_before_it_started_is_made_again_when_asked_for() -> None:
+    release = threading.Event()
+
+    class Busy(ScriptedStt):
+        def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+            release.wait(5.0)
+            return super().transcribe(audio, prompt)
+
+    stt = Busy("the first utterance", "where is the milk")
+    speculative = SpeculativeStt(stt)
+    speculative.start(tone(0.5))  # keeps the single worker busy
+    audio = tone(1.0)
+    assert speculative.start(audio).cancel()  # not started: newer audio made it moot
+    release.set()
+    assert speculative.peek(audio).text == "where is the milk"
     speculative.close()
 
 
