@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +58,16 @@ def test_a_fitted_window_hears_what_the_30_second_decode_hears(model_cache: Mode
     folder = model_cache.require("whisper-tiny-en")
     fitted = WhisperStt(folder, SttOptions(window_s=12.0))
     full = WhisperStt(folder, SttOptions(window_s=None))
-    for name in ("local_whole_milk__piper_en-US-joe-medium_x110.wav", AA.name):
+    # the same words, give or take a letter or two: int8 kernels differ between CPUs (on an
+    # AMD EPYC the fitted window heard "the day a batteries" where the 30 s decode heard "aa")
+    for name, word in (
+        ("local_whole_milk__piper_en-US-joe-medium_x110.wav", "milk"),
+        (AA.name, "batteries"),
+    ):
         audio = read_wav(SPEECH / name)
-        assert fitted.transcribe(audio).text.lower() == full.transcribe(audio).text.lower()
+        short, usual = fitted.transcribe(audio).text.lower(), full.transcribe(audio).text.lower()
+        assert word in short and word in usual
+        assert SequenceMatcher(None, short, usual).ratio() >= 0.9, (short, usual)
     for quiet in ("silence_1s.wav", "noise_1s.wav"):
         heard = fitted.transcribe(read_wav(SPEECH / quiet))
         assert len(heard.text.split()) <= 2  # no invented question
