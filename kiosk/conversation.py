@@ -249,9 +249,10 @@ class ConversationLoop:
         self._quiet_windows = 1_000_000
         self._last_playing_ns = 0
         self._judged_not_shopper_ns = 0
-        self._reply_text = ""
         """End of the last hold that did not confirm the speech under it: what was heard up to
         here was judged the room's echo or noise, and cannot make an utterance outlast it."""
+        self._reply_text = ""
+        """The last reply announced: what speech heard over it would say if it were its echo."""
         self._room_trusted = False
         self._barged = False
         self._probes: dict[str, Future[Any]] = {}
