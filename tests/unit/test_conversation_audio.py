@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -92,7 +92,6 @@ def _talk_over(
     options: LoopOptions | None = None,
     burst_s: float = 0.6,
     room: EchoPath | None = None,
-    room_learned: Callable[[], None] | None = None,
     murmur_s: float = 0.0,
 ) -> DuplexRun:
     """Two questions, the second spoken from `second_at_s` for `burst_s` while the first
@@ -122,7 +121,6 @@ def _talk_over(
         turn_model=SureTurn(),
         echo=PathCanceller(room) if room is not None else None,
         options=options or LoopOptions(),
-        room_learned=room_learned,
     )
     assert loop.full_duplex
     try:
@@ -301,14 +299,3 @@ def test_a_voice_the_canceller_lets_through_holds_the_reply_before_silero_is_sur
     alone = replace(deaf, double_talk=None)
     unheard = _talk_over(mini_store_dir, SlowTone(), options=alone, room=EchoPath(), max_turns=1)
     assert unheard.loop.stats.barge_in_held == 0 and unheard.loop.stats.barge_ins == 0
-
-
-def test_the_loop_says_when_it_has_learned_the_room(mini_store_dir: Path) -> None:
-    """The kiosk's first reply teaches the linear canceller the room; the loop says so once,
-    when the double-talk detector starts to trust it (the kiosk then saves the echo path)."""
-    learned: list[int] = []
-    run = _talk_over(
-        mini_store_dir, SlowTone(), room=EchoPath(), room_learned=lambda: learned.append(1)
-    )
-    assert run.loop.double_talk is not None
-    assert learned  # once, or again after the trust flickered: the keeper limits the saves
