@@ -85,6 +85,14 @@ class SampleClock:
             self._count = count + frames
             return round(predicted)
 
+    def restart(self) -> None:
+        """The device lost or delayed samples without the clock seeing it (an underrun): the
+        next stamp anchors anew, and the line is learned again from what follows."""
+        with self._lock:
+            self._floors.clear()
+            self._fitted = False
+            self._anchor = None
+
     def time_of(self, sample: float) -> int:
         """When sample number `sample` (counted from the first stamped one) was captured or
         played, by what the clock knows now."""

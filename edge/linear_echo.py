@@ -44,6 +44,12 @@ class LinearEchoOptions:
     larger: it adapted on someone's voice."""
     active_dbfs: float = -80.0
     """The background adapts only on blocks where the speaker played at least this loud."""
+    lead: int = 32
+    """Samples (2 ms) the microphone is held back against the reference. The filter is
+    causal: an echo that the reference's time stamps place even a sample before its sound
+    played cannot be cancelled. Through PulseAudio, a speaker's underrun left the two clocks
+    agreeing to within 2-13 samples, the wrong way: the canceller made the echo 3 dB louder,
+    and with 16 samples of lead it took 20-30 dB off again. The residue is this much late."""
 
 
 class LinearEchoCanceller:
@@ -56,6 +62,7 @@ class LinearEchoCanceller:
         self._background = np.zeros((self._parts, bins), np.complex64)
         self._foreground = np.zeros((self._parts, bins), np.complex64)
         self._previous = np.zeros(o.block, np.float32)
+        self._held = np.zeros(o.lead, np.float32)
         self._delta = o.regularization * 2 * o.block * self._parts
         self._active = o.block * 10 ** (o.active_dbfs / 10)
         self._background_energy = 0.0
@@ -77,11 +84,14 @@ class LinearEchoCanceller:
         self._background_energy = self._foreground_energy = 0.0
 
     def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
-        """The microphone minus the estimated echo of `reference`; both 16 kHz float, the same
-        length, a multiple of `block`."""
+        """The microphone, held back `lead` samples, minus the estimated echo of `reference`;
+        both 16 kHz float, the same length, a multiple of `block`."""
         n = self._block
         if len(mic) != len(reference) or len(mic) % n:
             raise ValueError(f"mic and reference must be equal multiples of {n} samples")
+        if self.options.lead:
+            joined = np.concatenate([self._held, np.asarray(mic, np.float32)])
+            mic, self._held = joined[: len(mic)], joined[len(mic) :]
         out = np.empty(len(mic), np.float32)
         for at in range(0, len(mic), n):
             out[at : at + n] = self._step(

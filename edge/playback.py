@@ -215,6 +215,9 @@ class SoundDeviceSpeaker:
         # latency from now (PortAudio's own DAC time, through PulseAudio, jumped by ms). The
         # sample clock smooths out the callbacks' jitter and learns the device's true rate.
         observed = time.monotonic_ns() + int(self.output_latency_s * 1e9)
+        if status.output_underflow:
+            # the device ran dry: what follows plays later than the learned line says
+            self._clock.restart()
         dac_ns = self._clock.stamp(observed, frames)
         first = self._played
         self._played += frames

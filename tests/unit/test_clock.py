@@ -29,6 +29,19 @@ def test_the_sample_clock_ignores_late_bursty_callbacks_and_follows_lost_samples
     assert clock2.stamp(900_000_000, 100) == 900_000_000  # 700 ms of samples lost: resync
 
 
+def test_after_an_underrun_the_sample_clock_anchors_on_what_follows() -> None:
+    """A speaker that ran dry plays what follows later than its line says, by less than a
+    resync: told of the underrun, the clock takes the next sighting as it is."""
+    clock = SampleClock(rate=1000)
+    for k in range(5):
+        clock.stamp(k * 100 * 1_000_000, 100)
+    assert clock.stamp(540_000_000, 100) == 500_000_000  # 40 ms later: taken for jitter
+    clock.restart()
+    assert clock.stamp(640_000_000, 100) == 640_000_000
+    assert clock.stamp(760_000_000, 100) == 740_000_000  # and it holds to that line
+    assert clock.time_of(600) == 640_000_000
+
+
 @pytest.mark.parametrize("ppm", [550.0, -300.0])
 def test_the_sample_clock_learns_a_device_that_runs_fast_or_slow(ppm: float) -> None:
     """PulseAudio's null sinks ran 550 ppm fast here; a cheap crystal can be slow."""
