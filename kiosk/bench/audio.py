@@ -49,6 +49,7 @@ from kiosk.agent.answers import local_reply
 from kiosk.agent.intent import Intent
 from kiosk.agent.router import RouteDecision
 from kiosk.bench import barge_in_stt, double_talk, turn_eval
+from kiosk.bench.host import describe, machine
 from kiosk.bench.stats import summary_ms
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
@@ -95,7 +96,7 @@ class RealTurnModels:
 
 def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     runtime = build_runtime(load_config(None, use_env=False), cloud_mode="off")
-    report: dict[str, Any] = {"quick": quick, "targets": TARGETS}
+    report: dict[str, Any] = {"quick": quick, "targets": TARGETS, "machine": machine()}
     report["vad"] = bench_vad(runtime, repeats=2 if quick else 6)
     report["end_of_turn"] = bench_end_of_turn(runtime, quick)
     report["stt"] = bench_stt(runtime, repeats=1 if quick else 3)
@@ -546,6 +547,7 @@ def _endpointer() -> Endpointer:
 
 def print_report(report: dict[str, Any]) -> None:
     t = TARGETS
+    print(f"audio: machine {describe(report['machine'])}")
     vad = report["vad"]
     print(
         f"audio: VAD per 32 ms window p50 {vad['p50_ms']:.3f} ms, p95 {vad['p95_ms']:.3f} ms "

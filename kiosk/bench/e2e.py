@@ -36,6 +36,7 @@ from typing import Any
 from kiosk.bench import e2e_analysis as analysis
 from kiosk.bench.e2e_procs import REPO, Child, ChildFailed, cold_start, kiosk_env, pipecat_python
 from kiosk.bench.e2e_set import SetOptions, build_plan
+from kiosk.bench.host import machine
 from kiosk.bench.stats import summary_ms
 from kiosk.bench.virtual_audio import Plan
 from kiosk.errors import KioskError
@@ -381,24 +382,4 @@ def _fastest_peer(peers: dict[str, Any]) -> dict[str, Any]:
         "ratio_p50": versus["ratio_p50"],
         "ratio_p95": versus["ratio_p95"],
         "n": versus["n"],
-    }
-
-
-def machine() -> dict[str, Any]:
-    import platform
-
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": model or platform.processor(),
-        "cpus": os.cpu_count(),
-        "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
-        "python": platform.python_version(),
-        "system": f"{platform.system()} {platform.release()}",
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.bench.e2e_analysis import STAGES, latencies
+from kiosk.bench.host import describe
 
 STAGE_LABELS = {
     "end_of_turn": "end of turn",
@@ -162,8 +163,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {route} | {stages['n']} | {cells} |")
     lines += [
         "",
-        f"Machine: {m['cpu']}, {m['cpus']} CPUs, load average {m['load_avg_1m_at_start']} at "
-        f"the start; simulator TTFB {report['plan']['ttfb_ms']:.0f} ms.",
+        f"Machine: {describe(m)}; simulator TTFB {report['plan']['ttfb_ms']:.0f} ms.",
     ]
     if report.get("missing"):
         lines += ["", "Missing from this run:", *(f"- {item}" for item in report["missing"])]

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections import defaultdict
@@ -26,6 +25,7 @@ import numpy as np
 
 from edge.vision.embed import square_crop
 from edge.vision.prefilter import Prefilter
+from kiosk.bench.host import describe, machine
 from kiosk.bench.stats import summary_ms
 from kiosk.bench.vision_faces import face_figures
 from kiosk.bench.vision_set import HARD, STANDARD, HeldFrame, empty_frames, held_frames
@@ -63,7 +63,7 @@ def run_vision_bench(quick: bool = False) -> dict[str, Any]:
         for profile in (STANDARD, HARD)
     }
     report: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "load_1m_at_start": round(os.getloadavg()[0], 2)},
+        "machine": machine(),
         "one_core": "cv2.setNumThreads(1), onnxruntime intra_op_num_threads=1",
         "augmented_set": {name: len(frames) for name, frames in sets.items()},
         "timing_ms": {},
@@ -287,6 +287,7 @@ def _print_precision(name: str, timing: dict[str, Any], products: dict[str, Any]
 
 
 def _print_summary(report: dict[str, Any]) -> None:
+    print(f"vision machine: {describe(report['machine'])}")
     faces = report["faces"]
     print(f"vision faces recall: {faces['recall_by_face_size_in_640x480']}")
     print(f"vision cloud frames: {faces['cloud_frames']}")

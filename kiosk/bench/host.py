@@ -1,0 +1,83 @@
+"""What a benchmark ran on: the CPU and the versions of the packages whose kernels it times.
+
+Figures move with both. The same code and models took 92-115 ms per Whisper decode on one
+2-core host and 180-390 ms on another (an AMD EPYC without AVX-512), and the int8 kernels of
+the two gave different words. So every report names its host and its packages.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+TIMED_PACKAGES = (
+    "numpy",
+    "onnxruntime",
+    "ctranslate2",
+    "faster-whisper",
+    "piper-tts",
+    "livekit",
+    "soxr",
+    "sounddevice",
+    "opencv-python-headless",
+)
+"""The packages whose code the benchmarks time."""
+
+_CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "asimd", "asimddp")
+"""Instruction sets that decide which int8 kernels run."""
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str, list[str]]:
+    """The CPU's model name and those of `_CPU_FLAGS` it has, from `cpuinfo` (Linux)."""
+    model, flags = "", set[str]()
+    try:
+        lines = cpuinfo.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        key = key.strip().lower()
+        if key in ("model name", "hardware", "cpu model") and not model:
+            model = value.strip()
+        elif key in ("flags", "features") and not flags:
+            flags = set(value.split())
+    return model or platform.processor() or platform.machine(), [
+        f for f in _CPU_FLAGS if f in flags
+    ]
+
+
+def package_versions(names: tuple[str, ...] = TIMED_PACKAGES) -> dict[str, str]:
+    """Installed versions; "missing" for a package that is not installed."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def machine() -> dict[str, Any]:
+    """The host, for a report's "machine" key."""
+    model, flags = cpu_model()
+    return {
+        "cpu": model,
+        "cpu_flags": flags,
+        "cpus": os.cpu_count(),
+        "arch": platform.machine(),
+        "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "packages": package_versions(),
+    }
+
+
+def describe(machine: dict[str, Any]) -> str:
+    """One line for a printed report."""
+    flags = ", ".join(machine.get("cpu_flags") or []) or "no AVX2/NEON dot-product flags"
+    packages = " ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
+    cpu = f"{machine['cpu']} ({machine['cpus']} CPUs; {flags})"
+    return f"{cpu}, load {machine['load_avg_1m_at_start']} at the start; {packages}"
