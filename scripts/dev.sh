@@ -2,6 +2,7 @@
 # The developer's two commands:
 #   scripts/dev.sh run  [kiosk run options]   install what is missing, then run the kiosk
 #   scripts/dev.sh test [pytest options]      install what is missing, then run the tests
+#   scripts/dev.sh freeze                     pin constraints.txt to what .venv holds
 # Installs Debian packages (with sudo when not root), a virtual environment in .venv,
 # the package with its extras, and the models (`kiosk models fetch`, sha256-checked).
 set -euo pipefail
@@ -34,15 +35,30 @@ debian_packages() {
 }
 
 python_env() {
-    local extras=$1 stamp
+    # constraints.txt pins what CI passed with (on its Python and machine); KIOSK_CONSTRAINTS=none
+    # installs the newest that pyproject.toml allows.
+    local extras=$1 stamp constraints=(-c constraints.txt)
+    [[ "${KIOSK_CONSTRAINTS:-}" == none ]] && constraints=()
     [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-    stamp="$VENV/.kiosk-installed-$extras-$(sha256sum pyproject.toml | cut -c1-16)"
+    stamp="$VENV/.kiosk-installed-$extras-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
+    [[ ${#constraints[@]} -eq 0 ]] && stamp="$stamp-unpinned"
     if [[ ! -f "$stamp" ]]; then
         say "installing the kiosk into $VENV ($extras)"
         "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$extras]" "${constraints[@]}"
         touch "$stamp"
     fi
+}
+
+freeze() {
+    # constraints.txt from what .venv holds now (after a passing `scripts/dev.sh test`)
+    local marker=' ; python_version == "3.11" and platform_machine == "x86_64"'
+    {
+        sed -n '/^#/p' constraints.txt
+        "$VENV/bin/python" -m pip freeze --exclude-editable --disable-pip-version-check | sed "s/\$/$marker/"
+    } > constraints.txt.new
+    mv constraints.txt.new constraints.txt
+    say "constraints.txt: $(grep -vc '^#' constraints.txt) packages"
 }
 
 models() {
@@ -78,8 +94,12 @@ case "$command" in
         pipecat_env
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    freeze)
+        freeze
+        ;;
     *)
-        echo "usage: scripts/dev.sh run [kiosk run options] | scripts/dev.sh test [pytest options]" >&2
+        echo "usage: scripts/dev.sh run [kiosk run options] | scripts/dev.sh test [pytest options]" \
+            "| scripts/dev.sh freeze" >&2
         exit 2
         ;;
 esac
