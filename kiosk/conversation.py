@@ -398,12 +398,19 @@ class ConversationLoop:
                     break
                 windows: list[HeardWindow | None] = list(self.front.feed(block))
                 if windows:
-                    self._loop.call_soon_threadsafe(self._offer, windows)
+                    self._post(windows)
         except Exception:  # a mic that is not resilient, or the front end: end, do not hang
             log.exception("listening failed (the microphone or the front end)")
         finally:
-            end: list[HeardWindow | None] = [None]
-            self._loop.call_soon_threadsafe(self._offer, end)
+            self._post([None])
+
+    def _post(self, windows: list[HeardWindow | None]) -> None:
+        """Hand windows to the loop's thread; once the loop has closed, nobody reads them."""
+        try:
+            self._loop.call_soon_threadsafe(self._offer, windows)
+        except RuntimeError:
+            if not self._loop.is_closed():
+                raise
 
     def _offer(self, windows: list[HeardWindow | None]) -> None:
         for window in windows:
