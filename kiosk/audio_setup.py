@@ -142,6 +142,7 @@ def listening(
         max_turn_s=audio.max_turn_s,
         min_confidence=audio.unsure_transcript_confidence,
         unsure_max_words=audio.unsure_transcript_max_words,
+        unsure_below=audio.unsure_transcript_any_length_confidence,
     )
     model = SmartTurn(models.require_file("smart-turn-v3"))
     judge = lexical_cue if engine is None else CatalogJudge(engine.catalog, held_up_now(engine))

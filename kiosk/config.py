@@ -54,10 +54,13 @@ class AudioSettings(Section):
     """Longest pause waited through when the shopper stops mid-sentence ("where are the ...")."""
     unsure_transcript_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
     """A whole-looking transcript of at most `unsure_transcript_max_words` words heard with
-    less confidence than this waits up to 1.2 s unless Smart Turn is very sure: a pause
-    fragment misheard as a product name ("do you sell" as "D-cell"). 0 turns it off."""
+    less confidence than this waits 1.2 s for more: a pause fragment misheard as a product
+    name ("do you sell" as "D-cell"). 0 turns it off."""
     unsure_transcript_max_words: int = Field(default=2, ge=0, le=50)
     """0: transcripts of any length (p95 1.2 s on the evaluation set, docs/audio.md)."""
+    unsure_transcript_any_length_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    """A transcript of any length heard with less confidence than this (and than
+    `unsure_transcript_confidence`) is unsure too: its words are mostly a guess."""
     echo_cancellation: bool = True
     """WebRTC echo cancellation with the speaker's playback as reference; needed for barge-in."""
     barge_in: bool = True
