@@ -49,7 +49,7 @@ from kiosk.agent.answers import local_reply
 from kiosk.agent.intent import Intent
 from kiosk.agent.router import RouteDecision
 from kiosk.bench import barge_in_stt, double_talk, turn_eval
-from kiosk.bench.host import describe, machine
+from kiosk.bench.host import describe, finish, machine
 from kiosk.bench.stats import summary_ms
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
@@ -118,6 +118,7 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report["own_echo_first_reply"] = bench_own_echo(runtime, trials=2 if quick else 9, warm=False)
     report["device_path"] = bench_device_path(runtime)
     report["listening_cpu"] = bench_listening_cpu(runtime, seconds=10 if quick else 20)
+    finish(report["machine"])
     print_report(report)
     return report
 

@@ -36,7 +36,7 @@ from typing import Any
 from kiosk.bench import e2e_analysis as analysis
 from kiosk.bench.e2e_procs import REPO, Child, ChildFailed, cold_start, kiosk_env, pipecat_python
 from kiosk.bench.e2e_set import SetOptions, build_plan
-from kiosk.bench.host import machine
+from kiosk.bench.host import finish, machine
 from kiosk.bench.stats import summary_ms
 from kiosk.bench.virtual_audio import Plan
 from kiosk.errors import KioskError
@@ -89,7 +89,7 @@ def run_e2e_bench(
     finally:
         shutil.rmtree(work / "camera", ignore_errors=True)
     report["wall_s"] = round(time.monotonic() - started, 1)
-    report["machine"]["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    finish(report["machine"])
     out_dir = opts.out_dir or (json_out.parent if json_out is not None else work)
     stem = json_out.stem if json_out is not None else "e2e"
     if out_dir != work and not opts.keep_work:

@@ -60,6 +60,28 @@ def package_versions(names: tuple[str, ...] = TIMED_PACKAGES) -> dict[str, str]:
     return versions
 
 
+def cpu_ticks(stat: Path = Path("/proc/stat")) -> tuple[int, int] | None:
+    """(ticks stolen by the hypervisor, all ticks) since boot, over every CPU; None off Linux."""
+    try:
+        fields = stat.read_text(encoding="utf-8").splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    if fields[:1] != ["cpu"] or len(fields) < 9:
+        return None
+    ticks = [int(f) for f in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7], sum(ticks)
+
+
+def steal_pct(since: tuple[int, int] | None, now: tuple[int, int] | None = None) -> float | None:
+    """The share of CPU time a virtual machine's host took for others since `since`. Two runs
+    of the same code on one shared host differed by 30-50% in Whisper's decode times; this
+    says whether neighbours were the reason."""
+    now = now or cpu_ticks()
+    if since is None or now is None or now[1] <= since[1]:
+        return None
+    return round(100 * (now[0] - since[0]) / (now[1] - since[1]), 1)
+
+
 def machine() -> dict[str, Any]:
     """The host, for a report's "machine" key."""
     model, flags = cpu_model()
@@ -72,7 +94,15 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "system": f"{platform.system()} {platform.release()}",
         "packages": package_versions(),
+        "cpu_ticks_at_start": cpu_ticks(),
     }
+
+
+def finish(machine: dict[str, Any]) -> None:
+    """Add what the run cost the host: its load at the end, and the CPU time stolen."""
+    start = machine.get("cpu_ticks_at_start")
+    machine["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    machine["steal_pct"] = steal_pct((start[0], start[1]) if start else None)
 
 
 def describe(machine: dict[str, Any]) -> str:
@@ -80,4 +110,6 @@ def describe(machine: dict[str, Any]) -> str:
     flags = ", ".join(machine.get("cpu_flags") or []) or "no AVX2/NEON dot-product flags"
     packages = " ".join(f"{k} {v}" for k, v in machine.get("packages", {}).items())
     cpu = f"{machine['cpu']} ({machine['cpus']} CPUs; {flags})"
-    return f"{cpu}, load {machine['load_avg_1m_at_start']} at the start; {packages}"
+    steal = machine.get("steal_pct")
+    stolen = "" if steal is None else f", {steal}% of CPU time stolen by the hypervisor"
+    return f"{cpu}, load {machine['load_avg_1m_at_start']} at the start{stolen}; {packages}"

@@ -25,7 +25,7 @@ import numpy as np
 
 from edge.vision.embed import square_crop
 from edge.vision.prefilter import Prefilter
-from kiosk.bench.host import describe, machine
+from kiosk.bench.host import describe, finish, machine
 from kiosk.bench.stats import summary_ms
 from kiosk.bench.vision_faces import face_figures
 from kiosk.bench.vision_set import HARD, STANDARD, HeldFrame, empty_frames, held_frames
@@ -96,6 +96,7 @@ def run_vision_bench(quick: bool = False) -> dict[str, Any]:
         report["index"] = index_figures(store, models, Path(tmp), quick)
     report["choice"] = _choose(report)
     report["targets"] = _targets(report)
+    finish(report["machine"])
     _print_summary(report)
     return report
 
