@@ -35,6 +35,8 @@ linear echo canceller from converging through PulseAudio until the jumps stopped
 JUMP_BEYOND_NS = 1_000_000
 """An anchor this far off the line (a fit on the first few seconds' floors went wrong) jumps
 onto it: the echo is lost either way, and sliding would keep it moving for a minute."""
+RATE_SPAN_S = 20.0
+"""After a restart, the rate learned before it is kept until the new floors span this long."""
 SPREAD_AT_LEAST_NS = 20_000.0
 """The floors' usual spread is taken as at least this much (20 us) when telling the usual
 ones from those a burst threw early: evenly timed callbacks spread by almost nothing."""
@@ -56,6 +58,7 @@ class SampleClock:
         self._floors: deque[tuple[int, float]] = deque(maxlen=floors)
         self._learn_after = learn_after
         self._spacing = self._nominal
+        self._kept_spacing: float | None = None
         self._fitted = False
         self._anchor: float | None = None
         self._count = 0
@@ -87,8 +90,12 @@ class SampleClock:
 
     def restart(self) -> None:
         """The device lost or delayed samples without the clock seeing it (an underrun): the
-        next stamp anchors anew, and the line is learned again from what follows."""
+        next stamp anchors anew, and the line's place is learned again from what follows. Its
+        slope, the device's rate, did not change: it is kept until the new floors span
+        `RATE_SPAN_S`, since a slope from a few seconds of floors is off by a hundred ppm."""
         with self._lock:
+            if self._fitted:
+                self._kept_spacing = self._spacing
             self._floors.clear()
             self._fitted = False
             self._anchor = None
@@ -127,6 +134,11 @@ class SampleClock:
         rise = excess[None, :] - excess[:, None]
         run = counts[None, :] - counts[:, None]
         slope = float(np.median(rise[apart] / run[apart]))
+        if self._kept_spacing is not None:
+            if counts[-1] - counts[0] < RATE_SPAN_S * self.rate:
+                slope = self._kept_spacing - self._nominal
+            else:
+                self._kept_spacing = None
         spacing = self._nominal + slope
         if abs(self._nominal / spacing - 1.0) * 1e6 > MAX_PPM:
             return

@@ -61,6 +61,25 @@ def test_the_sample_clock_learns_a_device_that_runs_fast_or_slow(ppm: float) -> 
     assert abs(clock.time_of(count) - (start + count * spacing)) < 300_000
 
 
+def test_an_underrun_late_in_a_run_keeps_the_rate_learned_before_it() -> None:
+    """The play position jumps 40 ms at an underrun 25 s in; the device's rate does not. A
+    clock that learned its rate again from the 5 s after it was 100 ppm off through PulseAudio."""
+    rng = np.random.default_rng(4)  # relearnt from the 5 s after the jump: 300 ppm off
+    clock = SampleClock(rate=44100)
+    spacing = 1e9 / 44100 / (1 + 550 / 1e6)
+    start, count, jump = 5 * SEC, 0, 0.0
+    while count < 30 * 44100:
+        frames = int(rng.integers(2048, 4410))  # 50-100 ms at a time, as PulseAudio delivers
+        if jump == 0.0 and count >= 25 * 44100:
+            jump = 40e6
+            clock.restart()
+        truth = start + count * spacing + jump
+        stamped = clock.stamp(int(truth + rng.uniform(0, 8e6)), frames)
+        count += frames
+    assert abs(clock.ppm - 550) < 30
+    assert abs(stamped - truth) < 2e6  # on the new place within 2 ms, 5 s after the jump
+
+
 def test_a_speaker_that_stalls_and_then_bursts_does_not_throw_the_rate_off() -> None:
     """Every 5 s the sound server stops asking for 300 ms, then asks for 15 blocks at once:
     those callbacks see blocks that play up to 300 ms after them."""
