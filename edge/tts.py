@@ -12,15 +12,21 @@ it is made, while the turn engine still collects the whole reply.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
 from edge.errors import ModelLoadError
+from edge.vits import SplitVits
+
+log = logging.getLogger(__name__)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
@@ -35,6 +41,9 @@ PHRASE_STARTS = frozenset(
 class TtsOptions:
     length_scale: float = 1.0
     """Above 1 speaks slower."""
+    stream_pieces: bool = True
+    """Decode each clause in pieces (`SplitVits`); False: Piper's whole-clause synthesis."""
+    threads: int = 2
 
 
 @dataclass(frozen=True)
@@ -79,13 +88,19 @@ SILENCE_DBFS = -50.0
 ONSET_MARGIN_S = 0.01
 
 
-def trim_leading_silence(samples: np.ndarray, rate: int) -> np.ndarray:
-    """`samples` (int16) from ONSET_MARGIN_S before the first sample above SILENCE_DBFS."""
+CALIBRATION = "Hello, how can I help you today?"
+"""Said once at load: its peak sets the gain that brings the voice to full scale, as Piper's
+per-clause normalisation does (a streamed clause's peak is not known when its first piece
+plays)."""
+
+
+def speech_onset(samples: np.ndarray, rate: int) -> int | None:
+    """Index ONSET_MARGIN_S before the first int16 sample above SILENCE_DBFS; None if none is."""
     floor = 32768 * 10 ** (SILENCE_DBFS / 20)
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > floor)
     if not loud.size:
-        return samples
-    return samples[max(0, int(loud[0]) - int(ONSET_MARGIN_S * rate)) :]
+        return None
+    return max(0, int(loud[0]) - int(ONSET_MARGIN_S * rate))
 
 
 class ReplyStopped(Exception):
@@ -100,8 +115,12 @@ It raises ReplyStopped to stop the reply (a barge-in): what was made so far is t
 
 
 class PiperTts:
+    """Piper's voice, streamed: each clause's audio is decoded in short pieces (`SplitVits`),
+    so the first piece plays while the rest is made. A voice whose graph does not cut cleanly
+    is synthesised a clause at a time, as Piper does it."""
+
     def __init__(self, model_path: Path, options: TtsOptions | None = None) -> None:
-        from piper import PiperVoice, SynthesisConfig
+        from piper import PiperConfig, PiperVoice, SynthesisConfig
 
         self.options = options or TtsOptions()
         config_path = Path(f"{model_path}.json")
@@ -110,22 +129,75 @@ class PiperTts:
                 f"{model_path}: Piper voice or its .json config is missing "
                 "(run `kiosk models fetch`)"
             )
-        self._voice = PiperVoice.load(str(model_path), config_path=str(config_path))
         self._synthesis = SynthesisConfig(length_scale=self.options.length_scale)
-        self.sample_rate: int = int(self._voice.config.sample_rate)
+        self._split: SplitVits | None = None
+        if self.options.stream_pieces:
+            try:
+                self._split = SplitVits(Path(model_path), threads=self.options.threads)
+            except ModelLoadError as exc:
+                log.warning("%s; synthesising whole clauses", exc)
+        config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        # with the graph cut in two, only the voice's phonemizer and config are used
+        whole = _session(Path(model_path), self.options.threads) if self._split is None else None
+        self._voice = PiperVoice(session=cast(Any, whole), config=config)
+        self.sample_rate: int = int(config.sample_rate)
+        self._scales = (
+            config.noise_scale,
+            self.options.length_scale,  # replaces the voice's own, as Piper's option does
+            config.noise_w_scale,
+        )
+        self._gain = 1.0
+        if self._split is not None:
+            peak = max(float(np.max(np.abs(a))) for a in self._pieces(CALIBRATION))
+            self._gain = 1.0 / max(peak, 1e-3)
+
+    @property
+    def streams_pieces(self) -> bool:
+        """True when clauses are decoded in pieces, False when a clause is made whole."""
+        return self._split is not None
 
     def stream(self, text: str) -> Iterator[SpeechChunk]:
-        """Yield the reply clause by clause (see `split_for_speech`), the silence Piper puts
-        before the first word cut off: the shopper hears the answer that much sooner."""
-        first = True
+        """Yield the reply clause by clause (see `split_for_speech`), each in pieces when the
+        voice allows, with the silence Piper puts before the first word cut off: the shopper
+        hears the answer that much sooner."""
+        leading = True
         for sentence in split_for_speech(text):
+            for audio in self._pieces(sentence):
+                samples = np.clip(audio * (self._gain * 32767), -32767, 32767).astype(np.int16)
+                if leading:
+                    onset = speech_onset(samples, self.sample_rate)
+                    if onset is None:
+                        continue  # all silence so far: nothing to play yet
+                    samples, leading = samples[onset:], False
+                yield SpeechChunk(samples=samples, sample_rate=self.sample_rate, text=sentence)
+
+    def _pieces(self, sentence: str) -> Iterator[np.ndarray]:
+        """Float audio of one clause: pieces ending at quiet points, or Piper's whole clause
+        (peak-normalised, as Piper does)."""
+        if self._split is None:
             for chunk in self._voice.synthesize(sentence, syn_config=self._synthesis):
-                samples = np.asarray(chunk.audio_int16_array, dtype=np.int16)
-                rate = int(chunk.sample_rate)
-                if first:
-                    samples, first = trim_leading_silence(samples, rate), False
-                yield SpeechChunk(samples=samples, sample_rate=rate, text=sentence)
+                yield chunk.audio_float_array
+            return
+        for phonemes in self._voice.phonemize(sentence):
+            if phonemes:
+                ids = self._voice.phonemes_to_ids(phonemes)
+                latents = self._split.latents(ids, self._scales)
+                floor = 10 ** (SILENCE_DBFS / 20) / self._gain
+                yield from self._split.pieces(latents, onset_floor=floor)
 
     def synthesize(self, text: str) -> np.ndarray:
         parts = [c.samples for c in self.stream(text)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+
+
+def _session(model_path: Path, threads: int) -> Any:
+    """The whole voice graph in onnxruntime, with the same threads as `SplitVits` uses."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    try:
+        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises bare RuntimeError subclasses
+        raise ModelLoadError(f"{model_path}: does not load as ONNX: {exc}") from exc

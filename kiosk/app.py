@@ -271,14 +271,20 @@ def open_speaker(
     return open_audio_speaker(config, relay, getattr(args, "speaker_file", None))
 
 
+DEMO_PAUSES_S = (3.0, 7.0, 6.0)
+"""Silence after each demo question. The first answer (about 5 s) is still playing 3 s after
+its question, so the second question talks over it: the demo shows a barge-in every time.
+The others leave room for the whole answer."""
+
+
 def demo_mic(runtime: Runtime) -> FileMic:
     """A virtual shopper: Piper speaks the demo questions, with pauses for the answers."""
     tts = runtime.engine.tts
-    gap = np.zeros(int(16000 * 6.0), dtype=np.float32)
     parts = [np.zeros(8000, dtype=np.float32)]
-    for question in DEMO_QUESTIONS:
+    for question, pause_s in zip(DEMO_QUESTIONS, DEMO_PAUSES_S, strict=True):
         chunks = [c.samples for c in tts.stream(question)]
         voice = np.concatenate(chunks).astype(np.float32) / 32768.0
+        gap = np.zeros(int(16000 * pause_s), dtype=np.float32)
         parts += [resample(voice, tts.sample_rate, 16000), gap]
     mic = FileMic.from_samples(np.concatenate(parts), realtime=True)
     mic.is_demo = True  # type: ignore[attr-defined]

@@ -102,9 +102,16 @@ class SttSettings(Section):
 class TtsSettings(Section):
     voice: str = "piper-joe-medium"
     length_scale: float = Field(default=1.0, gt=0.3, lt=3.0)
+    stream_pieces: bool = True
+    """Decode each clause in short pieces, so the first plays sooner; False: Piper's own
+    whole-clause synthesis."""
+    threads: int = Field(default=2, ge=1, le=64)
+    """onnxruntime threads for the voice."""
 
     def options(self) -> TtsOptions:
-        return TtsOptions(length_scale=self.length_scale)
+        return TtsOptions(
+            length_scale=self.length_scale, stream_pieces=self.stream_pieces, threads=self.threads
+        )
 
 
 class VisionSettings(Section):

@@ -78,12 +78,12 @@ def test_round_trip() -> None:
 
 
 def test_the_silence_before_the_first_word_is_cut_and_soft_onsets_kept() -> None:
-    from edge.tts import trim_leading_silence
+    from edge.tts import speech_onset
 
     rate = 22050
     quiet = np.zeros(rate // 10, np.int16)  # 100 ms of silence
     soft = np.full(rate // 100, 200, np.int16)  # an 'f': -44 dBFS, 10 ms
     word = np.full(rate // 10, 8000, np.int16)
-    trimmed = trim_leading_silence(np.concatenate([quiet, soft, word]), rate)
-    assert len(trimmed) == int(0.01 * rate) + len(soft) + len(word)  # 10 ms margin kept
-    assert trim_leading_silence(quiet, rate).size == quiet.size  # all silence: left alone
+    onset = speech_onset(np.concatenate([quiet, soft, word]), rate)
+    assert onset == len(quiet) - int(0.01 * rate)  # 10 ms margin kept before the 'f'
+    assert speech_onset(quiet, rate) is None  # all silence: no onset yet
