@@ -2,8 +2,9 @@
 
 Local replies are made from a few templates per product ("The X is in aisle 5. It's 9.99."),
 so the kiosk can synthesise them ahead of time into the sentence cache. It does so on a
-background thread that steps aside whenever a turn is running, and stops when the cache is
-full: a large store gets its first products prewarmed, the rest as they are asked for.
+background thread that steps aside whenever a turn is running (between two pieces of a
+sentence: the voice streams in pieces), and stops when the cache is full: a large store gets
+its first products prewarmed, the rest as they are asked for.
 """
 
 from __future__ import annotations
@@ -46,15 +47,20 @@ def prewarm(
     on_done: Callable[[int], None] | None = None,
 ) -> int:
     """Fill the cache until every common sentence is in it, the cache is full, or `stop`.
-    Waits for `idle` before each sentence. Returns how many sentences it synthesised."""
+    Waits for `idle` before each sentence, and drops a sentence half made when a turn begins
+    (the turn's own reply needs the voice), to make it again after. Returns how many sentences
+    it synthesised."""
     made = 0
     for sentence in common_sentences(store):
         if stop.is_set() or made >= cache.max_sentences // 2:
             break
-        while not idle.wait(0.5):
-            if stop.is_set():
-                return made
-        made += int(cache.warm(sentence))
+        warmed: bool | None = None
+        while warmed is None:
+            while not idle.wait(0.5):
+                if stop.is_set():
+                    return made
+            warmed = cache.warm(sentence, idle.is_set)
+        made += int(warmed)
     if on_done is not None:
         on_done(made)
     return made

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Protocol
 
 from edge.tts import SpeechChunk, split_sentences
@@ -35,7 +35,7 @@ class SentenceCache:
     def sample_rate(self) -> int:
         return self.voice.sample_rate
 
-    def stream(self, text: str) -> Iterator[SpeechChunk]:
+    def stream(self, text: str) -> Generator[SpeechChunk, None, None]:
         for sentence in split_sentences(text):
             with self._lock:
                 cached = self._sentences.get(sentence)
@@ -55,13 +55,18 @@ class SentenceCache:
                 while len(self._sentences) > self.max_sentences:
                     self._sentences.popitem(last=False)
 
-    def warm(self, sentence: str) -> bool:
-        """Synthesise one sentence into the cache; False when it was there already."""
+    def warm(self, sentence: str, keep_going: Callable[[], bool] = lambda: True) -> bool | None:
+        """Synthesise one sentence into the cache: True when made, False when it was there
+        already, None when `keep_going` said no between two pieces (a turn began: nothing is
+        kept, and the sentence is made again later)."""
         with self._lock:
             if sentence in self._sentences:
                 return False
-        for _ in self.stream(sentence):
-            pass
+        pieces = self.stream(sentence)
+        for _ in pieces:
+            if not keep_going():
+                pieces.close()
+                return None
         return True
 
     def __contains__(self, sentence: str) -> bool:

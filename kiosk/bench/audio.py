@@ -193,17 +193,11 @@ def bench_tts(runtime: Runtime, quick: bool) -> dict[str, Any]:
     _first_audio_ms(whole_clause, texts[:2])  # warm its session, as the engine's is
     cold = _first_audio_ms(tts, texts)
     whole = _first_audio_ms(whole_clause, texts)
-
     cache = SentenceCache(tts)
     for text in texts:
         for _ in cache.stream(text):
             pass
-    warm = []
-    for text in texts:
-        start = time.perf_counter()
-        for _ in cache.stream(text):
-            warm.append((time.perf_counter() - start) * 1000)
-            break
+    warm = _first_audio_ms(cache, texts)
     return {
         "streams_pieces": isinstance(tts, PiperTts) and tts.streams_pieces,
         "first_audio": summary_ms(cold),
@@ -212,7 +206,7 @@ def bench_tts(runtime: Runtime, quick: bool) -> dict[str, Any]:
     }
 
 
-def _first_audio_ms(tts: Voice, texts: list[str]) -> list[float]:
+def _first_audio_ms(tts: Voice | SentenceCache, texts: list[str]) -> list[float]:
     times = []
     for text in texts:
         start = time.perf_counter()

@@ -3,11 +3,14 @@ names, unreliable transcripts, and the visit context sent on escalation."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edge.stt import Transcript
+from edge.tts import SpeechChunk
 from kiosk.agent.answers import local_reply
 from kiosk.agent.context import VisitContext
 from kiosk.agent.intent import Intent, classify
@@ -267,3 +270,33 @@ def test_common_answers_are_prewarmed_while_no_turn_runs(catalog: Catalog) -> No
     idle.clear()
     stop.set()
     assert prewarm(SentenceCache(ToneTts()), catalog.store, idle, stop) == 0
+
+
+def test_prewarming_steps_aside_mid_sentence_when_a_turn_begins(catalog: Catalog) -> None:
+    import threading
+
+    from kiosk.agent.prewarm import common_sentences, prewarm
+    from kiosk.agent.speech_cache import SentenceCache
+
+    idle, stop = threading.Event(), threading.Event()
+    idle.set()
+
+    class PiecesTts(ToneTts):
+        """Three pieces a sentence; a turn begins during the first sentence, ends soon after."""
+
+        def stream(self, text: str) -> Iterator[SpeechChunk]:
+            self.spoken.append(text)
+            for piece in range(3):
+                if len(self.spoken) == 2 and piece == 1:
+                    idle.clear()
+                    threading.Timer(0.05, idle.set).start()
+                yield SpeechChunk(np.ones(100, np.int16), self.sample_rate, text)
+
+    tts = PiecesTts()
+    cache = SentenceCache(tts)
+    assert cache.warm("Aisle 5.", keep_going=lambda: False) is None
+    assert "Aisle 5." not in cache  # half made: nothing kept
+    sentences = list(common_sentences(catalog.store))
+    assert prewarm(cache, catalog.store, idle, stop) == len(sentences)
+    assert tts.spoken[1:3] == [sentences[0], sentences[0]]  # dropped, then made again
+    assert all(sentence in cache for sentence in sentences)
