@@ -15,14 +15,19 @@ click where the pieces meet.
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 
 from edge.errors import ModelLoadError
 
+log = logging.getLogger(__name__)
 DECODER_PREFIX = "/dec/"
 INPUTS = ("input", "input_lengths", "scales")
 
@@ -47,20 +52,43 @@ class SplitVits:
     """A Piper VITS graph as an encoder session and a decoder session."""
 
     def __init__(
-        self, model_path: Path, options: PieceOptions | None = None, threads: int = 2
+        self,
+        model_path: Path,
+        options: PieceOptions | None = None,
+        threads: int = 2,
+        cache_dir: Path | None = None,
     ) -> None:
+        """`cache_dir` keeps the two graphs once cut (cutting takes about a second at every
+        start otherwise), in a folder named after the voice file's size and time."""
         self.options = options or PieceOptions()
-        encoder, decoder, self._latent = _split(Path(model_path))
-        import onnxruntime as ort
-
         session_options = ort.SessionOptions()
         session_options.log_severity_level = 3
         session_options.intra_op_num_threads = threads  # the default may be 1 on 2 vCPUs
         # two sessions run in turn: a pool spinning after its run would starve the other's
         session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        providers = ["CPUExecutionProvider"]
-        self._encoder = ort.InferenceSession(encoder, session_options, providers=providers)
-        self._decoder = ort.InferenceSession(decoder, session_options, providers=providers)
+        self._session_options = session_options
+        model_path = Path(model_path)
+        kept = _kept_folder(model_path, cache_dir)
+        cut = _read_kept(kept) if kept is not None else None
+        if cut is not None:
+            try:
+                self._open(model_path, cut)
+                return
+            except ModelLoadError as exc:
+                log.warning("%s: the kept graphs do not load, cutting again: %s", kept, exc)
+        cut = _split(model_path)
+        self._open(model_path, cut)
+        if kept is not None:
+            _keep(kept, cut)
+
+    def _open(self, model_path: Path, cut: Cut) -> None:
+        encoder, decoder, self._latent = cut
+        options, providers = self._session_options, ["CPUExecutionProvider"]
+        try:
+            self._encoder = ort.InferenceSession(encoder, options, providers=providers)
+            self._decoder = ort.InferenceSession(decoder, options, providers=providers)
+        except Exception as exc:  # onnxruntime raises bare RuntimeError subclasses
+            raise ModelLoadError(f"{model_path}: its cut graphs do not load: {exc}") from exc
 
     def latents(self, phoneme_ids: Sequence[int], scales: Sequence[float]) -> np.ndarray:
         """The sentence's latent frames, [1, channels, frames]."""
@@ -132,7 +160,45 @@ def quiet_cut(audio: np.ndarray, shortest: int, longest: int, window: int) -> in
     return shortest + int(np.argmin(energy[shortest:longest]))
 
 
-def _split(model_path: Path) -> tuple[bytes, bytes, str]:
+Cut = tuple[bytes, bytes, str]
+"""The encoder graph, the decoder graph, and the name of the latent tensor between them."""
+
+
+def _kept_folder(model_path: Path, cache_dir: Path | None) -> Path | None:
+    if cache_dir is None or not model_path.is_file():
+        return None
+    stat = model_path.stat()
+    return cache_dir / f"{model_path.stem}-{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def _read_kept(folder: Path) -> Cut | None:
+    try:
+        latent = (folder / "latent.txt").read_text(encoding="utf-8").strip()
+        return (
+            (folder / "encoder.onnx").read_bytes(),
+            (folder / "decoder.onnx").read_bytes(),
+            latent,
+        )
+    except OSError:
+        return None
+
+
+def _keep(folder: Path, cut: Cut) -> None:
+    """Write the cut graphs to `folder` whole or not at all (a new folder renamed into place)."""
+    partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
+    try:
+        shutil.rmtree(folder, ignore_errors=True)  # kept graphs that did not load
+        partial.mkdir(parents=True, exist_ok=True)
+        (partial / "encoder.onnx").write_bytes(cut[0])
+        (partial / "decoder.onnx").write_bytes(cut[1])
+        (partial / "latent.txt").write_text(cut[2] + "\n", encoding="utf-8")
+        partial.rename(folder)
+    except OSError as exc:
+        log.warning("%s: cannot keep the cut voice graphs (%s): cut at every start", folder, exc)
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _split(model_path: Path) -> Cut:
     """The encoder and decoder graphs of a Piper voice, and the latent tensor between them.
     Raises ModelLoadError when the graph does not cut cleanly there (a voice exported some
     other way, or one with speakers, whose decoder also reads a speaker embedding)."""
@@ -172,7 +238,10 @@ def _split(model_path: Path) -> tuple[bytes, bytes, str]:
     (latent,) = entries
     (audio,) = read_after
     try:
-        extractor = Extractor(onnx.shape_inference.infer_shapes(model))
+        known = {info.name for info in graph.value_info}
+        if not {latent, audio} <= known:  # Piper's exports carry them; shape inference is 0.5 s
+            model = onnx.shape_inference.infer_shapes(model)
+        extractor = Extractor(model)
         encoder = extractor.extract_model(list(INPUTS), [latent]).SerializeToString()
         decoder_graph = extractor.extract_model([latent], [audio]).SerializeToString()
     except (ValueError, onnx.shape_inference.InferenceError) as exc:

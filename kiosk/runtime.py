@@ -43,7 +43,11 @@ def build_runtime(
     models = ModelCache(default_cache_dir(config.models.cache_dir))
     vad = SileroVad(models.require_file("silero-vad"))
     stt = WhisperStt(models.require(config.stt.model), config.stt.options())
-    tts = PiperTts(models.require_file(config.tts.voice), config.tts.options())
+    tts = PiperTts(
+        models.require_file(config.tts.voice),
+        config.tts.options(),
+        split_cache=models.root / "voice-split",
+    )
     engine = TurnEngine(
         catalog=catalog,
         vad=vad,

@@ -104,3 +104,34 @@ def test_a_file_that_is_not_onnx_is_refused_by_name(tmp_path: Path) -> None:
     path.write_bytes(b"not a model")
     with pytest.raises(ModelLoadError, match=r"voice\.onnx: does not load as ONNX"):
         SplitVits(path)
+
+
+def test_the_cut_graphs_are_kept_and_used_at_the_next_start(tmp_path: Path) -> None:
+    voice, kept = _voice(tmp_path / "v.onnx"), tmp_path / "kept"
+    ids = [0, 1, 1, 0]
+    first = SplitVits(voice, cache_dir=kept)
+    before = first.decode(first.latents(ids, (0.667, 1.0, 0.8)))
+    (folder,) = kept.iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == ["decoder.onnx", "encoder.onnx", "latent.txt"]
+
+    # a kept decoder that says every frame twice as loud proves the next start reads it
+    decoder = onnx.load_from_string((folder / "decoder.onnx").read_bytes())
+    (weights,) = [w for w in decoder.graph.initializer if w.name == "dec.w"]
+    weights.CopyFrom(helper.make_tensor("dec.w", TensorProto.FLOAT, [1, 1, HOP], [2.0] * HOP))
+    (folder / "decoder.onnx").write_bytes(decoder.SerializeToString())
+    again = SplitVits(voice, cache_dir=kept)
+    louder = again.decode(again.latents(ids, (0.667, 1.0, 0.8)))
+    assert np.allclose(louder, np.tanh(2 * np.arctanh(before)), atol=1e-5)
+
+    # kept graphs that do not load are cut again from the voice, and kept anew
+    (folder / "encoder.onnx").write_bytes(b"torn")
+    healed = SplitVits(voice, cache_dir=kept)
+    assert np.allclose(healed.decode(healed.latents(ids, (0.667, 1.0, 0.8))), before)
+    assert (folder / "encoder.onnx").stat().st_size > 4
+
+
+def test_a_cache_that_cannot_be_written_only_costs_the_cut(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should go")
+    vits = SplitVits(_voice(tmp_path / "v.onnx"), cache_dir=blocker)
+    assert vits.decode(vits.latents([1, 1], (0.667, 1.0, 0.8))).size == 2 * HOP
