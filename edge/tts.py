@@ -5,7 +5,8 @@ enough to say on its own ("The Duracell AA batteries are in aisle 5," / "left si
 takes about as long per word, so the shopper hears the first clause while the rest is made.
 A first clause still longer than FIRST_CHUNK_MAX_WORDS is split again before its first
 preposition ("The Land O Lakes salted butter is" / "in the dairy cooler on the back wall."),
-where a speaker would pause anyway.
+where a speaker would pause anyway. Each clause is then decoded in pieces of 0.1-0.7 s
+(`edge.vits`), so its first piece plays after the encoder and one short decode.
 `speech_tap` lets whoever runs a turn (the live loop) hand each chunk to the speaker the moment
 it is made, while the turn engine still collects the whole reply.
 """
@@ -44,6 +45,7 @@ class TtsOptions:
     stream_pieces: bool = True
     """Decode each clause in pieces (`SplitVits`); False: Piper's whole-clause synthesis."""
     threads: int = 2
+    """onnxruntime threads for the voice (1 on this 2-core machine made it about 1.5x slower)."""
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,11 @@ def test_the_cut_graphs_are_kept_and_used_at_the_next_start(tmp_path: Path) -> N
     first = SplitVits(voice, cache_dir=kept)
     before = first.decode(first.latents(ids, (0.667, 1.0, 0.8)))
     (folder,) = kept.iterdir()
-    assert sorted(p.name for p in folder.iterdir()) == ["decoder.onnx", "encoder.onnx", "latent.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "decoder.onnx",
+        "encoder.onnx",
+        "latent.txt",
+    ]
 
     # a kept decoder that says every frame twice as loud proves the next start reads it
     decoder = onnx.load_from_string((folder / "decoder.onnx").read_bytes())
