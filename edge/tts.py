@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from edge.errors import ModelLoadError
+from edge.onnx import open_session
 from edge.vits import SplitVits
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,8 @@ class PiperTts:
                 log.warning("%s; synthesising whole clauses", exc)
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
         # with the graph cut in two, only the voice's phonemizer and config are used
-        whole = _session(Path(model_path), self.options.threads) if self._split is None else None
+        threads = self.options.threads
+        whole = open_session(Path(model_path), threads) if self._split is None else None
         self._voice = PiperVoice(session=cast(Any, whole), config=config)
         self.sample_rate: int = int(config.sample_rate)
         self._scales = (
@@ -201,16 +203,3 @@ class PiperTts:
     def synthesize(self, text: str) -> np.ndarray:
         parts = [c.samples for c in self.stream(text)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
-
-
-def _session(model_path: Path, threads: int) -> Any:
-    """The whole voice graph in onnxruntime, with the same threads as `SplitVits` uses."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    try:
-        return ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises bare RuntimeError subclasses
-        raise ModelLoadError(f"{model_path}: does not load as ONNX: {exc}") from exc

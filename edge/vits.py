@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from edge.errors import ModelLoadError
+from edge.onnx import open_session
 
 log = logging.getLogger(__name__)
 DECODER_PREFIX = "/dec/"
@@ -61,12 +61,7 @@ class SplitVits:
         """`cache_dir` keeps the two graphs once cut (cutting takes about a second at every
         start otherwise), in a folder named after the voice file's size and time."""
         self.options = options or PieceOptions()
-        session_options = ort.SessionOptions()
-        session_options.log_severity_level = 3
-        session_options.intra_op_num_threads = threads  # the default may be 1 on 2 vCPUs
-        # two sessions run in turn: a pool spinning after its run would starve the other's
-        session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session_options = session_options
+        self._threads = threads
         model_path = Path(model_path)
         kept = _kept_folder(model_path, cache_dir)
         cut = _read_kept(kept) if kept is not None else None
@@ -82,13 +77,13 @@ class SplitVits:
             _keep(kept, cut)
 
     def _open(self, model_path: Path, cut: Cut) -> None:
+        """Two sessions that run in turn: neither spins after its run, or it would take the
+        CPU from the other (that doubled the first audio on 2 cores)."""
         encoder, decoder, self._latent = cut
-        options, providers = self._session_options, ["CPUExecutionProvider"]
-        try:
-            self._encoder = ort.InferenceSession(encoder, options, providers=providers)
-            self._decoder = ort.InferenceSession(decoder, options, providers=providers)
-        except Exception as exc:  # onnxruntime raises bare RuntimeError subclasses
-            raise ModelLoadError(f"{model_path}: its cut graphs do not load: {exc}") from exc
+        self._encoder, self._decoder = (
+            open_session(model_path, self._threads, graph=graph, spinning=False)
+            for graph in (encoder, decoder)
+        )
 
     def latents(self, phoneme_ids: Sequence[int], scales: Sequence[float]) -> np.ndarray:
         """The sentence's latent frames, [1, channels, frames]."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge.stt import WhisperStt
-from edge.tts import PiperTts
+from edge.tts import PiperTts, TtsOptions
 from edge.vad import SileroVad
 from kiosk.agent.turn import TurnEngine
 from kiosk.config import KioskConfig
@@ -34,6 +34,18 @@ def store_path(config: KioskConfig, override: Path | None = None) -> Path:
     return override or config.store.path or demo_store_path()
 
 
+def open_voice(
+    config: KioskConfig, models: ModelCache, options: TtsOptions | None = None
+) -> PiperTts:
+    """The configured voice (`options` instead of the config's, when given), its graph cut
+    once and kept in the model cache."""
+    return PiperTts(
+        models.require_file(config.tts.voice),
+        options or config.tts.options(),
+        split_cache=models.root / "voice-split",
+    )
+
+
 def build_runtime(
     config: KioskConfig, store_dir: Path | None = None, cloud_mode: str | None = None
 ) -> Runtime:
@@ -43,11 +55,7 @@ def build_runtime(
     models = ModelCache(default_cache_dir(config.models.cache_dir))
     vad = SileroVad(models.require_file("silero-vad"))
     stt = WhisperStt(models.require(config.stt.model), config.stt.options())
-    tts = PiperTts(
-        models.require_file(config.tts.voice),
-        config.tts.options(),
-        split_cache=models.root / "voice-split",
-    )
+    tts = open_voice(config, models)
     engine = TurnEngine(
         catalog=catalog,
         vad=vad,

@@ -58,7 +58,7 @@ from kiosk.bench.host import describe, finish, machine
 from kiosk.bench.stats import summary_ms
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
-from kiosk.runtime import Runtime, build_runtime
+from kiosk.runtime import Runtime, build_runtime, open_voice
 
 SPEECH = turn_eval.DATA / "speech"
 STORE_BED = turn_eval.DATA / "e2e" / "store_bed.wav"
@@ -186,8 +186,9 @@ def bench_tts(runtime: Runtime, quick: bool) -> dict[str, Any]:
         local_reply(RouteDecision("local", "bench", Intent.LOCATE, product), store)
         for product in products
     ]
-    whole_clause = PiperTts(
-        runtime.models.require_file(runtime.config.tts.voice),
+    whole_clause = open_voice(
+        runtime.config,
+        runtime.models,
         dataclasses.replace(runtime.config.tts.options(), stream_pieces=False),
     )
     _first_audio_ms(whole_clause, texts[:2])  # warm its session, as the engine's is

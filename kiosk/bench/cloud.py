@@ -33,7 +33,9 @@ from kiosk.cloud.factory import vad_model_factory
 from kiosk.cloud.sim.brain import Brain
 from kiosk.cloud.sim.options import Fault, SimOptions, parse_fault
 from kiosk.cloud.sim.server import SimServer, SimThread
+from kiosk.config import KioskConfig
 from kiosk.models import ModelCache, default_cache_dir
+from kiosk.runtime import open_voice
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import demo_store_path, load_store
 
@@ -70,7 +72,7 @@ def run_cloud_bench(quick: bool = False) -> dict[str, Any]:
     turns = 5 if quick else 20
     models = ModelCache(default_cache_dir())
     stt = WhisperStt(models.require("whisper-tiny-en"))
-    tts = PiperTts(models.require_file("piper-joe-medium"))
+    tts = open_voice(KioskConfig(), models)
     server = SimServer(
         Brain(stt, tts), SimOptions(ttfb_ms=0), vad_model_factory(models.require_file("silero-vad"))
     )

@@ -36,6 +36,7 @@ from kiosk.cloud.sim.server import SimServer, SimThread
 from kiosk.cloud.tools import ToolHandler
 from kiosk.config import KioskConfig
 from kiosk.models import ModelCache
+from kiosk.runtime import open_voice
 from kiosk.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ def start_sim(
     """The simulator with Piper (and Whisper unless `scripted`), its replies rehearsed.
     `pace` 0 sends reply audio as fast as it is made, 1 in real time."""
     stt = WhisperStt(models.require(config.stt.model), config.stt.options())
-    tts = PiperTts(models.require_file(config.tts.voice), config.tts.options())
+    tts = open_voice(config, models)
     brain = TimedBrain(stt, tts, scripted)
     brain.rehearse(catalog, questions)
     if not scripted:

@@ -77,19 +77,19 @@ def options_from(args: argparse.Namespace) -> SimOptions:
 
 def run_sim(args: argparse.Namespace) -> int:
     from edge.stt import WhisperStt
-    from edge.tts import PiperTts
     from kiosk.cloud.factory import vad_model_factory
     from kiosk.cloud.sim.brain import Brain
     from kiosk.cloud.sim.server import SimServer
     from kiosk.config import load_config
     from kiosk.models import ModelCache, default_cache_dir
+    from kiosk.runtime import open_voice
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     options = options_from(args)
     config = load_config(args.config)
     models = ModelCache(default_cache_dir(config.models.cache_dir))
     stt = WhisperStt(models.require(config.stt.model), config.stt.options())
-    tts = PiperTts(models.require_file(config.tts.voice), config.tts.options())
+    tts = open_voice(config, models)
     vad = vad_model_factory(models.require_file("silero-vad"))
     server = SimServer(Brain(stt, tts), options, vad_factory=vad, ca_out=args.ca_out)
 
