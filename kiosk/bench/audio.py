@@ -8,7 +8,8 @@ JSON. Every figure comes from the real models on committed or synthesised speech
   (speculative) transcript is ready.
 - tts: Piper's time to the first audio of the store's replies: streamed in pieces (the kiosk's
   way), each clause made whole (Piper's way, the reference, in the same run), and from the
-  sentence cache.
+  sentence cache; whether the pieces of a whole reply keep a speaker fed, and how much slower
+  the voice could be before they would not.
 - echo: ERLE of the WebRTC canceller on simulated echo paths (the kiosk's voice from committed
   Piper clips), and whether echo alone reaches the VAD.
 - double_talk: `kiosk.bench.double_talk`, shoppers talking over the kiosk replayed offline
@@ -55,7 +56,7 @@ from kiosk.agent.router import RouteDecision
 from kiosk.agent.speech_cache import SentenceCache, Voice
 from kiosk.bench import barge_in_stt, double_talk, turn_eval
 from kiosk.bench.host import describe, finish, machine
-from kiosk.bench.stats import summary_ms
+from kiosk.bench.stats import speaker_feed, summary_ms
 from kiosk.config import load_config
 from kiosk.conversation import ConversationLoop
 from kiosk.runtime import Runtime, build_runtime, open_voice
@@ -199,12 +200,32 @@ def bench_tts(runtime: Runtime, quick: bool) -> dict[str, Any]:
         for _ in cache.stream(text):
             pass
     warm = _first_audio_ms(cache, texts)
+    feeds = [_speaker_feed(tts, text) for text in texts]
+    dry = [ms for ms, _ in feeds]
+    headroom = [factor for _, factor in feeds if np.isfinite(factor)]
     return {
         "streams_pieces": isinstance(tts, PiperTts) and tts.streams_pieces,
         "first_audio": summary_ms(cold),
         "first_audio_whole_clause": summary_ms(whole),
         "first_audio_cached": summary_ms(warm),
+        "speaker_fed": {
+            "replies": len(texts),
+            "replies_run_dry": sum(ms > 0 for ms in dry),
+            "dry_ms": summary_ms(dry),
+            "headroom_p50": _round(float(np.median(headroom))) if headroom else None,
+            "headroom_min": _round(min(headroom)) if headroom else None,
+        },
     }
+
+
+def _speaker_feed(tts: Voice, text: str) -> tuple[float, float]:
+    """A whole reply made at the voice's own pace, fed to a speaker as each piece is ready."""
+    ready, durations = [], []
+    start = time.perf_counter()
+    for chunk in tts.stream(text):
+        ready.append(time.perf_counter() - start)
+        durations.append(len(chunk.samples) / chunk.sample_rate)
+    return speaker_feed(ready, durations)
 
 
 def _first_audio_ms(tts: Voice | SentenceCache, texts: list[str]) -> list[float]:
@@ -604,6 +625,12 @@ def print_report(report: dict[str, Any]) -> None:
         f"{tts['first_audio_whole_clause']['p50_ms']:.0f}, p95 "
         f"{tts['first_audio_whole_clause']['p95_ms']:.0f} ms); from the sentence cache p50 "
         f"{tts['first_audio_cached']['p50_ms']:.2f} ms (target <= {t['tts_first_audio_ms']})"
+    )
+    fed = tts["speaker_fed"]
+    print(
+        f"audio: TTS keeps the speaker fed: {fed['replies_run_dry']} of {fed['replies']} replies "
+        f"ran dry between pieces (max {fed['dry_ms']['max_ms']:.0f} ms); a voice "
+        f"{fed['headroom_min']}x slower (p50 {fed['headroom_p50']}x) would still keep up"
     )
     for name, r in report["echo"].items():
         print(
