@@ -277,6 +277,7 @@ class ConversationLoop:
             else:
                 self._run_lockstep(stop)
         finally:
+            self.engine.shopper_speaking(False)
             self.emit(StatusChanged("stopped"))
         return self.results
 
@@ -322,6 +323,7 @@ class ConversationLoop:
                 self.emit(SpeechStarted(action.stamp_ns))
             else:
                 found.append(action)
+        self.engine.shopper_speaking(self.segmenter.in_speech)
         return found
 
     def _probe_sync(self, probe: Probe) -> ProbeAnswer:
@@ -435,6 +437,7 @@ class ConversationLoop:
         if self._turn is not None and self.options.barge_in:
             self._watch_barge_in(window, levels)
         self._handle(self.segmenter.step(self._heard(window), window.probability, window.stamp_ns))
+        self.engine.shopper_speaking(self.segmenter.in_speech)
 
     def _notice_the_room(self) -> None:
         trusted = self.double_talk is not None and self.double_talk.linear_armed

@@ -2,9 +2,10 @@
 
 Local replies are made from a few templates per product ("The X is in aisle 5. It's 9.99."),
 so the kiosk can synthesise them ahead of time into the sentence cache. It does so on a
-background thread that steps aside whenever a turn is running (between two pieces of a
-sentence: the voice streams in pieces), and stops when the cache is full: a large store gets
-its first products prewarmed, the rest as they are asked for.
+background thread that steps aside whenever a shopper speaks (the speculative transcript needs
+the CPU) or a turn is running, between two pieces of a sentence (the voice streams in pieces),
+and stops when the cache is full: a large store gets its first products prewarmed, the rest as
+they are asked for.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def prewarm(
     on_done: Callable[[int], None] | None = None,
 ) -> int:
     """Fill the cache until every common sentence is in it, the cache is full, or `stop`.
-    Waits for `idle` before each sentence, and drops a sentence half made when a turn begins
-    (the turn's own reply needs the voice), to make it again after. Returns how many sentences
+    Waits for `idle` before each sentence, and drops a sentence half made when it is cleared (a
+    shopper speaks, or a turn's own reply needs the voice), to make it again after. Returns how many sentences
     it synthesised."""
     made = 0
     for sentence in common_sentences(store):

@@ -180,28 +180,44 @@ class TurnEngine:
         )
         self._voice = SentenceCache(self.tts)
         self.idle = threading.Event()
-        """Set while no turn is running: background work waits for it."""
+        """Set while no turn is running and no shopper is speaking: background work waits
+        for it."""
         self.idle.set()
         self._busy = 0
         self._busy_lock = threading.Lock()
+        self._shopper_speaking = False
 
     def prewarm(self) -> Prewarmer:
         """Synthesise the store's common answers in the background while no turn runs, so a
         shopper hears them at once. Stop it before shutting down."""
         return Prewarmer(self._voice, self.catalog.store, self.idle)
 
+    def shopper_speaking(self, speaking: bool) -> None:
+        """A live loop says when a shopper starts and stops speaking: the speculative
+        transcript of what they say needs the CPU as much as the turn after it, so background
+        work waits meanwhile."""
+        if speaking != self._shopper_speaking:
+            self._shopper_speaking = speaking
+            (self._hold_background if speaking else self._release_background)()
+
     @contextmanager
     def _turn(self) -> Iterator[None]:
-        with self._busy_lock:
-            self._busy += 1
-            self.idle.clear()
+        self._hold_background()
         try:
             yield
         finally:
-            with self._busy_lock:
-                self._busy -= 1
-                if not self._busy:
-                    self.idle.set()
+            self._release_background()
+
+    def _hold_background(self) -> None:
+        with self._busy_lock:
+            self._busy += 1
+            self.idle.clear()
+
+    def _release_background(self) -> None:
+        with self._busy_lock:
+            self._busy -= 1
+            if not self._busy:
+                self.idle.set()
 
     @property
     def stt_prompt(self) -> str | None:

@@ -16,6 +16,7 @@ from edge.audio_io import FileMic, Microphone, RecordingSpeaker
 from edge.eot import SmartEndpoint
 from edge.playback import VirtualSpeaker
 from edge.room import EchoMic, EchoPath
+from edge.stt import Transcript
 from edge.tts import SpeechChunk
 from kiosk.agent.turn import TurnEngine, TurnResult
 from kiosk.conversation import ConversationLoop, LoopOptions
@@ -153,6 +154,52 @@ def test_lock_step_answers_each_question_once(mini_store_dir: Path) -> None:
     assert sum(isinstance(e, SpeechStarted) for e in events) == 2
     assert [e.state for e in events if isinstance(e, StatusChanged)][-1] == "stopped"
     assert sum(isinstance(e, TurnCompleted) for e in events) == 2
+
+
+class IdleWatchingStt(ScriptedStt):
+    """Notes, at each transcript, whether background work (prewarming) was let run."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__(*replies)
+        self.engine: TurnEngine | None = None
+        self.background_let_run: list[bool] = []
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        assert self.engine is not None
+        self.background_let_run.append(self.engine.idle.is_set())
+        return super().transcribe(audio, prompt)
+
+
+def test_background_work_waits_while_the_shopper_speaks(mini_store_dir: Path) -> None:
+    talk = Conversation(6).add_user_speech(0.5, 1.5).add_user_speech(3.0, 4.0)
+    stt = IdleWatchingStt("Where can I find the AA batteries?", "Where is the duct tape?")
+    engine = stt.engine = _engine(mini_store_dir, stt, ToneTts())
+    loop = ConversationLoop(
+        engine,
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=False),
+        RecordingSpeaker(),
+        lambda event: None,
+        turn_model=SureTurn(),
+    )
+    assert len(loop.run(threading.Event())) == 2
+    assert stt.background_let_run == [False, False]  # the speculative transcripts
+    assert engine.idle.is_set()  # let run again once nobody speaks
+
+
+def test_a_turn_and_a_shopper_speaking_hold_background_work_together(
+    mini_store_dir: Path,
+) -> None:
+    engine = _engine(mini_store_dir, ScriptedStt("Where is the duct tape?"), ToneTts())
+    engine.shopper_speaking(True)
+    engine.shopper_speaking(True)  # said twice: still one hold
+    engine.run(Conversation(2).add_user_speech(0.2, 1.2).audio)
+    assert not engine.idle.is_set()  # the turn ended; the shopper still speaks
+    engine.shopper_speaking(False)
+    assert engine.idle.is_set()
+    engine.shopper_speaking(False)
+    assert engine.idle.is_set()
 
 
 def test_talking_over_the_reply_stops_it_and_starts_the_next_turn(mini_store_dir: Path) -> None:
