@@ -233,12 +233,13 @@ models() {
         cp -R --preserve=mode,timestamps "$KIOSK_MODELS_FROM"/. "$cache"/
     fi
     models_tool "$python" fetch "$cache" || die "models: fetch or verification failed (see above)"
+    models_tool "$python" voices "$cache" || say "models: the voice graphs were not cut now: the first start cuts them"
     [[ -z "$ROOT" ]] && chown -R "$USER_NAME:$USER_NAME" "$cache"
     changed "fetched and verified the models in $STATE/models"
 }
 
 # The package's model cache API (what `kiosk models fetch|verify` runs), without the CLI.
-models_tool() {  # models_tool PYTHON fetch|verify CACHE
+models_tool() {  # models_tool PYTHON fetch|verify|voices CACHE
     "$1" - "$2" "$3" <<'PY'
 import sys
 from pathlib import Path
@@ -246,6 +247,10 @@ from pathlib import Path
 from kiosk.models import ModelCache
 
 action, cache = sys.argv[1], ModelCache(Path(sys.argv[2]))
+if action == "voices":  # cut now, so that the first start reads the cut graphs
+    for line in cache.prepare_voices():
+        print(f"models: {line}", file=sys.stderr)
+    sys.exit(0)
 if action == "fetch":
     cache.fetch(log=lambda line: print(f"models: {line}", file=sys.stderr))
 problems = cache.verify()

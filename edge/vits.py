@@ -159,6 +159,19 @@ Cut = tuple[bytes, bytes, str]
 """The encoder graph, the decoder graph, and the name of the latent tensor between them."""
 
 
+def keep_cut(model_path: Path, cache_dir: Path) -> bool:
+    """Cut the voice and keep its graphs in `cache_dir` now (at install), so that the first
+    start reads them instead of cutting. False when they were kept already. Raises
+    ModelLoadError when the voice does not cut (it is then said a clause at a time)."""
+    kept = _kept_folder(Path(model_path), cache_dir)
+    if kept is None:
+        raise ModelLoadError(f"{model_path}: no such voice file")
+    if _read_kept(kept) is not None:
+        return False
+    _keep(kept, _split(Path(model_path)))
+    return True
+
+
 def _kept_folder(model_path: Path, cache_dir: Path | None) -> Path | None:
     if cache_dir is None or not model_path.is_file():
         return None

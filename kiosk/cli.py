@@ -234,6 +234,9 @@ def _models(args: argparse.Namespace) -> int:
         print(f"kiosk: {cache.root}: {line}", file=sys.stderr)
     if not problems:
         print(f"{cache.root}: all {len(cache.specs)} models present and verified")
+        if args.action == "fetch":
+            for line in cache.prepare_voices():
+                print(f"{cache.root}: {line}")
     return 1 if problems else 0
 
 

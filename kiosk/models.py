@@ -121,6 +121,29 @@ class ModelCache:
             raise ModelsError(f"unknown model {model_id!r}; the manifest has {sorted(self.specs)}")
         return self.require(model_id, spec.files[0].name)
 
+    @property
+    def voice_graphs(self) -> Path:
+        """Where the voices' cut graphs are kept (`edge.vits`)."""
+        return self.root / "voice-split"
+
+    def prepare_voices(self) -> list[str]:
+        """Cut every text-to-speech voice present and keep its graphs, so that the kiosk's
+        first start does not cut them (1-2 s). One line for each voice: what was done."""
+        from edge.errors import ModelLoadError
+        from edge.vits import keep_cut
+
+        lines = []
+        for spec in self.specs.values():
+            voice = self.root / spec.id / spec.files[0].name
+            if spec.role != "text to speech" or not voice.is_file():
+                continue
+            try:
+                done = "cut and kept" if keep_cut(voice, self.voice_graphs) else "kept already"
+            except ModelLoadError as exc:
+                done = f"not cut, said a clause at a time: {exc}"
+            lines.append(f"{spec.id}: voice graphs {done}")
+        return lines
+
     def verify(self) -> list[str]:
         """Problems found, one line each; empty when every file is present and intact."""
         problems = []

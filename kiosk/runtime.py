@@ -42,7 +42,7 @@ def open_voice(
     return PiperTts(
         models.require_file(config.tts.voice),
         options or config.tts.options(),
-        split_cache=models.root / "voice-split",
+        split_cache=models.voice_graphs,
     )
 
 

@@ -49,8 +49,8 @@ def prewarm(
 ) -> int:
     """Fill the cache until every common sentence is in it, the cache is full, or `stop`.
     Waits for `idle` before each sentence, and drops a sentence half made when it is cleared (a
-    shopper speaks, or a turn's own reply needs the voice), to make it again after. Returns how many sentences
-    it synthesised."""
+    shopper speaks, or a turn's own reply needs the voice), to make it again after. Returns
+    how many sentences it synthesised."""
     made = 0
     for sentence in common_sentences(store):
         if stop.is_set() or made >= cache.max_sentences // 2:

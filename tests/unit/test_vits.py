@@ -139,3 +139,41 @@ def test_a_cache_that_cannot_be_written_only_costs_the_cut(tmp_path: Path) -> No
     blocker.write_text("a file where the cache folder should go")
     vits = SplitVits(_voice(tmp_path / "v.onnx"), cache_dir=blocker)
     assert vits.decode(vits.latents([1, 1], (0.667, 1.0, 0.8))).size == 2 * HOP
+
+
+def test_fetching_the_models_cuts_the_voices_so_the_first_start_does_not(tmp_path: Path) -> None:
+    from kiosk.models import ModelCache, ModelFile, ModelSpec
+
+    def spec(model_id: str, role: str) -> ModelSpec:
+        files = (ModelFile(f"{model_id}.onnx", "0" * 64),)
+        return ModelSpec(model_id, role, "pypi", "pkg", "1", "MIT", files)
+
+    manifest = [
+        spec("joe", "text to speech"),
+        spec("odd", "text to speech"),
+        spec("vad", "voice activity detection"),
+        spec("absent", "text to speech"),
+    ]
+    cache = ModelCache(tmp_path / "models", manifest)
+    for model_id in ("joe", "odd", "vad"):
+        (cache.root / model_id).mkdir(parents=True)
+    _voice(cache.root / "joe" / "joe.onnx")
+    _voice(cache.root / "odd" / "odd.onnx", decoder_reads_ids=True)
+    _voice(cache.root / "vad" / "vad.onnx")  # not a voice: left alone
+
+    first = cache.prepare_voices()
+    assert first[0] == "joe: voice graphs cut and kept"
+    assert first[1].startswith("odd: voice graphs not cut, said a clause at a time:")
+    assert "odd.onnx: no single cut" in first[1]
+    assert len(first) == 2
+    (folder,) = cache.voice_graphs.iterdir()
+    assert folder.name.startswith("joe-")
+    assert cache.prepare_voices()[0] == "joe: voice graphs kept already"
+
+    # the kiosk's start reads what was kept: a kept decoder made silent is what it plays
+    decoder = onnx.load_from_string((folder / "decoder.onnx").read_bytes())
+    (weights,) = [w for w in decoder.graph.initializer if w.name == "dec.w"]
+    weights.CopyFrom(helper.make_tensor("dec.w", TensorProto.FLOAT, [1, 1, HOP], [0.0] * HOP))
+    (folder / "decoder.onnx").write_bytes(decoder.SerializeToString())
+    vits = SplitVits(cache.root / "joe" / "joe.onnx", cache_dir=cache.voice_graphs)
+    assert not vits.decode(vits.latents([1, 1], (0.667, 1.0, 0.8))).any()
