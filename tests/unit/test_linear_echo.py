@@ -69,6 +69,30 @@ def test_an_echo_stamped_a_few_samples_after_it_played_is_cancelled_all_the_same
     assert db(echo[last]) - db(causal_only[last]) < 10
 
 
+def test_a_speaker_turned_down_never_has_its_echo_made_louder() -> None:
+    """Weights learned for a loud speaker, subtracted from the echo of a quiet one, would put
+    the kiosk's voice into the residue 17 dB louder than the room has it, for half a second,
+    and louder than the room for two (where the detector listens, and what STT then hears)."""
+    path = EchoPath(EchoPathOptions(delay_ms=120, gain_db=0.0, rt60_s=0.3))
+    played = noise(10.0, -20, seed=7)
+    mic = path.apply(played)
+    mic[5 * RATE :] *= 10 ** (-20 / 20)  # turned down 20 dB after 5 s
+    mic += noise(10.0, -70, seed=8)
+    canceller = LinearEchoCanceller()
+    residue = canceller.process(mic, played)
+    heard = late(mic, canceller.options.lead)
+
+    def taken_db(start_s: float, seconds: float) -> float:
+        span = slice(int(start_s * RATE), int((start_s + seconds) * RATE))
+        return db(heard[span]) - db(residue[span])
+
+    assert taken_db(4.0, 1.0) >= 25  # learned the loud speaker
+    noticed_s = 5.06  # the residue energies it compares are smoothed over about 30 ms
+    worst = min(taken_db(t / 50, 0.02) for t in range(round(noticed_s * 50), 10 * 50))
+    assert worst >= -0.5  # from then on never louder than the microphone (20 ms at a time)
+    assert taken_db(9.0, 1.0) >= 20  # and it learned the quiet speaker's path
+
+
 def test_it_refuses_blocks_it_cannot_split() -> None:
     canceller = LinearEchoCanceller()
     with pytest.raises(ValueError, match="160"):
