@@ -13,7 +13,8 @@ partitions. Two copies of it guard against double talk: the background filter ad
 block and may be pulled off course by a shopper's voice; the foreground filter, whose residue
 is the output, takes the background's weights only while they cancel better, and hands them
 back when the background has clearly diverged. A foreground that leaves more than the
-microphone heard (the echo path changed under it) is forgotten rather than let add echo.
+microphone heard for 300 ms (the echo path changed under it) is forgotten rather than let add
+echo.
 """
 
 from __future__ import annotations
@@ -44,15 +45,17 @@ class LinearEchoOptions:
     """The background takes the foreground's weights back when its residue is this much
     larger: it adapted on someone's voice."""
     worse_above: float = 4.0
-    """A filter whose residue is this much louder than the microphone itself (6 dB) adds
-    echo instead of taking it away: the echo path changed under it (the speaker was turned
-    down, the kiosk moved). It is forgotten, and the residue is the microphone until the
-    background has learned the new path. A filter a few samples off (the clocks slipped) leaves
-    up to 3 dB more and relearns faster from where it is."""
+    """A foreground whose residue is this much louder than the microphone itself (6 dB) for
+    `worse_blocks` blocks in a row adds echo instead of taking it away: the echo path changed
+    under it (the speaker turned down, the kiosk moved). It is forgotten: the residue is the
+    microphone until the background has learned the new path. A filter a few samples off (the
+    clocks slipped) leaves up to 3 dB more, and relearns faster from where it is."""
+    worse_blocks: int = 30
+    """A converged filter leaves more than the microphone for a few blocks in the tail of a
+    loud word, and at the start of a reply until its echo comes back (up to 200 ms through a
+    sound server's buffers)."""
     added_floor_db: float = -40.0
-    """A residue this far under the playback is never taken for added echo: a converged
-    filter leaves 45-50 dB under it at the start of a reply, before the reply's echo has come
-    back, which is louder than a quiet microphone's own noise."""
+    """A residue this far under the playback is never taken for added echo."""
     active_dbfs: float = -80.0
     """The background adapts only on blocks where the speaker played at least this loud."""
     lead: int = 32
@@ -78,8 +81,7 @@ class LinearEchoCanceller:
         self._active = o.block * 10 ** (o.active_dbfs / 10)
         self._background_energy = 0.0
         self._foreground_energy = 0.0
-        self._mic_energy = 0.0
-        self._reference_energy = 0.0
+        self._mic_energy = self._reference_energy = self._residue_energy = 0.0
         self._added_floor = 10 ** (o.added_floor_db / 10)
 
     def weights(self) -> np.ndarray:
@@ -97,6 +99,7 @@ class LinearEchoCanceller:
         self._background = self._foreground.copy()
         self._background_energy = self._foreground_energy = 0.0
         self._mic_energy = self._reference_energy = 0.0
+        self._worse = 0
 
     def process(self, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
         """The microphone, held back `lead` samples, minus the estimated echo of `reference`;
@@ -129,12 +132,12 @@ class LinearEchoCanceller:
         self._foreground_energy = self._smoothed(self._foreground_energy, foreground)
         self._mic_energy = self._smoothed(self._mic_energy, mic)
         self._reference_energy = self._smoothed(self._reference_energy, reference)
-        if self._adds_echo(self._foreground_energy):
+        floor = self._added_floor * self._reference_energy + self._active
+        worse = self._foreground_energy > o.worse_above * self._mic_energy + floor
+        self._worse = self._worse + 1 if worse else 0
+        if self._worse >= o.worse_blocks:
             self._foreground[:] = 0
-            self._foreground_energy = self._mic_energy
-            if self._adds_echo(self._background_energy):
-                self._background[:] = 0  # nearer the new path than the old weights are
-                self._background_energy = self._mic_energy
+            self._foreground_energy, self._worse = self._mic_energy, 0
             return mic
         if active and self._background_energy < o.take_below * self._foreground_energy:
             self._foreground = self._background.copy()
@@ -144,10 +147,6 @@ class LinearEchoCanceller:
             self._background = self._foreground.copy()
             self._background_energy = self._foreground_energy
         return foreground
-
-    def _adds_echo(self, residue_energy: float) -> bool:
-        floor = self._added_floor * self._reference_energy + self._active
-        return residue_energy > self.options.worse_above * self._mic_energy + floor
 
     def _smoothed(self, energy: float, residue: np.ndarray) -> float:
         keep = self.options.smoothing

@@ -8,6 +8,7 @@ import soxr
 
 from edge.stt import WhisperStt
 from edge.tts import PiperTts, split_for_speech
+from edge.vits import SplitVits
 from kiosk.models import ModelCache
 
 pytestmark = pytest.mark.models
@@ -30,10 +31,13 @@ def test_a_reply_streams_in_short_pieces_that_make_the_whole(tts: PiperTts) -> N
     assert 16000 < np.abs(audio).max() < 32767  # loud, and never clipped
 
 
-def test_pieces_match_the_whole_decode_and_meet_where_it_is_quiet(tts: PiperTts) -> None:
-    split = tts._split
-    assert split is not None
-    voice = tts._voice
+def test_pieces_match_the_whole_decode_and_meet_where_it_is_quiet(
+    tts: PiperTts, model_cache: ModelCache
+) -> None:
+    from piper import PiperVoice
+
+    path = model_cache.require_file("piper-joe-medium")
+    split, voice = SplitVits(path), PiperVoice.load(path)
     ids = voice.phonemes_to_ids(voice.phonemize("Whole milk is in the dairy cooler.")[0])
     latents = split.latents(ids, (0.0, 1.0, 0.0))  # no noise: the same frames every run
     whole = split.decode(latents)
