@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,7 +13,42 @@ from edge.stt import Transcript
 from edge.tts import SpeechChunk
 from edge.vad import WINDOW
 
+if TYPE_CHECKING:
+    from kiosk.agent.turn import TurnEngine
+    from kiosk.conversation import ConversationLoop
+    from kiosk.events import Event
+
 RATE = 16000
+
+
+class SureTurn:
+    """Smart Turn, scripted: every pause sounds like the end."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def probability(self, audio: np.ndarray) -> float:
+        self.asked += 1
+        return 0.9
+
+
+def lock_step_loop(
+    engine: TurnEngine, audio: np.ndarray, emit: Callable[[Event], None] = lambda event: None
+) -> ConversationLoop:
+    """The live loop over `audio` read at full speed, every pause the end of a turn."""
+    from edge.audio_io import FileMic, RecordingSpeaker
+    from edge.eot import SmartEndpoint
+    from kiosk.conversation import ConversationLoop
+
+    return ConversationLoop(
+        engine,
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(audio, realtime=False),
+        RecordingSpeaker(),
+        emit,
+        turn_model=SureTurn(),
+    )
 
 
 class LoudnessVad:

@@ -6,24 +6,16 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from edge.audio_io import FileMic, RecordingSpeaker
-from edge.eot import SmartEndpoint
 from kiosk.agent.turn import TurnEngine
-from kiosk.conversation import KEEP_RESULTS, ConversationLoop
+from kiosk.conversation import KEEP_RESULTS
 from kiosk.events import Event, TurnCompleted
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import load_store
-from tests.fakes import Conversation, LoudnessVad, ScriptedStt, ToneTts
+from tests.fakes import Conversation, LoudnessVad, ScriptedStt, ToneTts, lock_step_loop
 
 pytestmark = pytest.mark.unit
-
-
-class SureTurn:
-    def probability(self, audio: np.ndarray) -> float:
-        return 0.9
 
 
 def test_a_loop_that_runs_on_keeps_only_its_recent_turns(mini_store_dir: Path) -> None:
@@ -36,15 +28,7 @@ def test_a_loop_that_runs_on_keeps_only_its_recent_turns(mini_store_dir: Path) -
         Catalog(load_store(mini_store_dir)), LoudnessVad(), stt, ToneTts(), bias_stt=False
     )
     events: list[Event] = []
-    loop = ConversationLoop(
-        engine,
-        LoudnessVad(),
-        SmartEndpoint(),
-        FileMic.from_samples(talk.audio, realtime=False),
-        RecordingSpeaker(),
-        events.append,
-        turn_model=SureTurn(),
-    )
+    loop = lock_step_loop(engine, talk.audio, events.append)
     loop.run(threading.Event())
     assert sum(isinstance(e, TurnCompleted) for e in events) == questions
     assert loop.turns_done == questions

@@ -30,20 +30,17 @@ from kiosk.events import (
 )
 from kiosk.store.catalog import Catalog
 from kiosk.store.pack import load_store
-from tests.fakes import Conversation, LoudnessVad, PathCanceller, ScriptedStt, ToneTts
+from tests.fakes import (
+    Conversation,
+    LoudnessVad,
+    PathCanceller,
+    ScriptedStt,
+    SureTurn,
+    ToneTts,
+    lock_step_loop,
+)
 
 pytestmark = pytest.mark.unit
-
-
-class SureTurn:
-    """Smart Turn, scripted: every pause sounds like the end."""
-
-    def __init__(self) -> None:
-        self.asked = 0
-
-    def probability(self, audio: np.ndarray) -> float:
-        self.asked += 1
-        return 0.9
 
 
 class SlowTone(ToneTts):
@@ -174,15 +171,7 @@ def test_background_work_waits_while_the_shopper_speaks(mini_store_dir: Path) ->
     talk = Conversation(6).add_user_speech(0.5, 1.5).add_user_speech(3.0, 4.0)
     stt = IdleWatchingStt("Where can I find the AA batteries?", "Where is the duct tape?")
     engine = stt.engine = _engine(mini_store_dir, stt, ToneTts())
-    loop = ConversationLoop(
-        engine,
-        LoudnessVad(),
-        SmartEndpoint(),
-        FileMic.from_samples(talk.audio, realtime=False),
-        RecordingSpeaker(),
-        lambda event: None,
-        turn_model=SureTurn(),
-    )
+    loop = lock_step_loop(engine, talk.audio)
     assert len(loop.run(threading.Event())) == 2
     assert stt.background_let_run == [False, False]  # the speculative transcripts
     assert engine.idle.is_set()  # let run again once nobody speaks
