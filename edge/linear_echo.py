@@ -81,8 +81,10 @@ class LinearEchoCanceller:
         self._active = o.block * 10 ** (o.active_dbfs / 10)
         self._background_energy = 0.0
         self._foreground_energy = 0.0
-        self._mic_energy = self._reference_energy = self._residue_energy = 0.0
+        self._mic_energy = self._reference_energy = 0.0
         self._added_floor = 10 ** (o.added_floor_db / 10)
+        self._worse = 0
+        """Blocks in a row that the foreground left more than the microphone heard."""
 
     def weights(self) -> np.ndarray:
         """The echo path it answers with (partitions x bins, complex), to keep across restarts."""

@@ -48,7 +48,7 @@ OPENMP_WAIT = {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "100000"}
 """How CTranslate2's OpenMP threads (its own libgomp) wait between the small parallel steps a
 decoded token takes. When libgomp counts more of its threads than cores, its default spins 100
 times and then sleeps, so each step pays a wake-up: on 2 cores about 10 ms a token, against
-about 5 ms with ACTIVE (1,000 spins there), and Whisper's text probe 236-247 ms against 186-194
+about 5 ms with ACTIVE (1,000 spins there), and Whisper's text probe 181-194 ms against 219-247
 (p50 on the end-of-turn set). GOMP_SPINCOUNT bounds the spinning where cores are to spare (ACTIVE
 alone spins for minutes after each step there). libgomp reads both once, when CTranslate2
 loads."""

@@ -134,7 +134,7 @@ class ModelCache:
 
         lines = []
         for spec in self.specs.values():
-            voice = self.root / spec.id / spec.files[0].name
+            voice = self.path(spec.id, spec.files[0].name)
             if spec.role != "text to speech" or not voice.is_file():
                 continue
             try:
