@@ -137,11 +137,13 @@ class EndOfTurnOptions:
     """As `complete`, when the transcript names a product."""
     named_disagree_ms: int = 300
     """As `disagree_ms`, when the transcript names a product."""
-    min_confidence: float = 0.5
+    min_confidence: float = 0.55
     """A short whole-looking transcript (`unsure_max_words`) the recogniser was less sure of
     ends the turn after `unsure_ms`, whatever Smart Turn says: Whisper hears a pause fragment
-    as a question that names a product ("do you sell" as "D-cell") with about 0.5, and Smart
-    Turn heard that fragment as finished too (0.89 on one host, 0.98 on another). 0: off."""
+    as a question that names a product ("do you sell" as "D-cell") with 0.49-0.50, and Smart
+    Turn heard that fragment as finished too (0.89 on one host, 0.98 on another). The margin
+    over 0.5 is for that spread: numpy's BLAS on one thread instead of two moved it to 0.502,
+    and the turn was cut off. 0: off."""
     unsure_max_words: int = 2
     """Only transcripts of at most this many words can be unsure; 0: any length. Longer
     finished questions in robotic voices are heard with low confidence too, and waiting on

@@ -52,10 +52,10 @@ class AudioSettings(Section):
     """smart: VAD silence + Smart Turn + the transcript's last word; silence: vad.min_silence_ms."""
     max_pause_ms: int = Field(default=2500, ge=300, le=10000)
     """Longest pause waited through when the shopper stops mid-sentence ("where are the ...")."""
-    unsure_transcript_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    unsure_transcript_confidence: float = Field(default=0.55, ge=0.0, le=1.0)
     """A whole-looking transcript of at most `unsure_transcript_max_words` words heard with
     less confidence than this waits 1.2 s for more: a pause fragment misheard as a product
-    name ("do you sell" as "D-cell"). 0 turns it off."""
+    name ("do you sell" as "D-cell", heard with 0.49-0.50). 0 turns it off."""
     unsure_transcript_max_words: int = Field(default=2, ge=0, le=50)
     """0: transcripts of any length (p95 1.2 s on the evaluation set, docs/audio.md)."""
     unsure_transcript_any_length_confidence: float = Field(default=0.3, ge=0.0, le=1.0)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from edge.cpu import single_thread_blas
 from edge.stt import WhisperStt
 from edge.tts import PiperTts, TtsOptions
 from edge.vad import SileroVad
@@ -50,6 +51,7 @@ def build_runtime(
     config: KioskConfig, store_dir: Path | None = None, cloud_mode: str | None = None
 ) -> Runtime:
     """`cloud_mode` ('gemini', 'sim', 'off', 'auto') overrides config.cloud.mode; None keeps it."""
+    single_thread_blas()
     store = load_store(store_path(config, store_dir))
     catalog = Catalog(store)
     models = ModelCache(default_cache_dir(config.models.cache_dir))
