@@ -4,6 +4,8 @@ JSON. Every figure comes from the real models on committed or synthesised speech
 - vad: Silero time per 32 ms window.
 - end_of_turn: the evaluation in `kiosk.bench.turn_eval` (the kiosk's policy, the plain 800 ms
   silence rule and Pipecat's default on the same clips, in one run).
+- end_of_turn_live: `kiosk.bench.turn_live`, the finished questions in real time through the
+  live loop, where the probes share the cores: the delay a shopper meets.
 - stt: faster-whisper time on 1-5 s utterances, and how long after the end of turn the
   (speculative) transcript is ready.
 - tts: Piper's time to the first audio of the store's replies: streamed in pieces (the kiosk's
@@ -54,7 +56,7 @@ from kiosk.agent.answers import local_reply
 from kiosk.agent.intent import Intent
 from kiosk.agent.router import RouteDecision
 from kiosk.agent.speech_cache import SentenceCache, Voice
-from kiosk.bench import barge_in_stt, double_talk, turn_eval
+from kiosk.bench import barge_in_stt, double_talk, turn_eval, turn_live
 from kiosk.bench.host import describe, finish, machine
 from kiosk.bench.stats import speaker_feed, summary_ms
 from kiosk.config import load_config
@@ -105,6 +107,10 @@ def run_audio_bench(quick: bool = False) -> dict[str, Any]:
     report: dict[str, Any] = {"quick": quick, "targets": TARGETS, "machine": machine()}
     report["vad"] = bench_vad(runtime, repeats=2 if quick else 6)
     report["end_of_turn"] = bench_end_of_turn(runtime, quick)
+    finished = turn_eval.complete_items()
+    report["end_of_turn_live"] = turn_live.live_end_of_turn(
+        runtime, finished[::3] if quick else finished
+    )
     report["stt"] = bench_stt(runtime, repeats=1 if quick else 3)
     report["stt"]["transcript_after_eot"] = report["end_of_turn"]["kiosk"]["transcript_after_eot"]
     report["tts"] = bench_tts(runtime, quick)
@@ -609,6 +615,13 @@ def print_report(report: dict[str, Any]) -> None:
     print(
         f"audio:   (targets p50 <= {t['eot_p50_ms']} ms, p95 <= {t['eot_p95_ms']} ms, "
         f"<= {t['false_cutoff_rate']:.0%} cut-offs; model times {json.dumps(eot['model_ms'])})"
+    )
+    live = report["end_of_turn_live"]
+    print(
+        f"audio: end of turn in the live loop (real time, {live['questions']} finished "
+        f"questions) delay p50 {live['delay']['p50_ms']:.0f} ms, p95 {live['delay']['p95_ms']:.0f}"
+        f" ms, {live['cut_off']} cut off, {live['not_answered']} not answered "
+        f"(target p50 <= {t['eot_p50_ms']} ms)"
     )
     stt = report["stt"]
     lengths = ", ".join(f"{k} {v['p50_ms']:.0f}" for k, v in stt["by_length"].items())
