@@ -434,7 +434,9 @@ class ConversationLoop:
         self._level(window)
         levels = self.double_talk.step(window) if self.double_talk else Verdict.UNSURE
         self._notice_the_room()
-        if self._turn is not None and self.options.barge_in:
+        if self._hold is not None:  # also once its turn has ended, which lets the hold go
+            self._confirm(self._hold, window)
+        elif self._turn is not None and self.options.barge_in:
             self._watch_barge_in(window, levels)
         self._handle(self.segmenter.step(self._heard(window), window.probability, window.stamp_ns))
         self.engine.shopper_speaking(self.segmenter.in_speech)
@@ -530,10 +532,6 @@ class ConversationLoop:
     def _watch_barge_in(self, window: HeardWindow, levels: Verdict) -> None:
         """`levels`: the double-talk detector's word on this window."""
         options = self.options
-        hold = self._hold
-        if hold is not None:
-            self._confirm(hold, window)
-            return
         if not holds_speaker(window, levels, options):
             self._barge_run.clear()
             return

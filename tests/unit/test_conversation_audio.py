@@ -305,6 +305,41 @@ def test_speech_that_outlasts_the_reply_is_answered_unless_it_is_the_reply(
     assert loop.stats.echo_utterances_dropped == 0
 
 
+def test_speech_that_holds_a_reply_just_as_it_ends_does_not_deafen_the_kiosk(
+    mini_store_dir: Path,
+) -> None:
+    """The reply's last sound is out and its turn about to end (its progress is polled) when
+    the shopper speaks again: the hold this starts outlives the turn. It must go with it, or
+    every later question is taken for the kiosk's own voice and dropped."""
+    stt = ScriptedStt(
+        "Where can I find the AA batteries?", "Where is the duct tape?", "Where is the milk?"
+    )
+    # the first reply (under a second of tone) is out by about 2.1 s; its turn ends at the
+    # poll 1.5 s after it began, about 2.6 s
+    talk = Conversation(8).add_user_speech(0.3, 1.0).add_user_speech(2.45, 3.1)
+    talk.add_user_speech(5.0, 5.6)
+    speaker = VirtualSpeaker()
+    loop = ConversationLoop(
+        _engine(mini_store_dir, stt, ToneTts()),
+        LoudnessVad(),
+        SmartEndpoint(),
+        FileMic.from_samples(talk.audio, realtime=True),
+        speaker,
+        lambda event: None,
+        max_turns=3,
+        turn_model=SureTurn(),
+        options=LoopOptions(progress_every_s=1.5),
+    )
+    try:
+        results = loop.run(threading.Event())
+    finally:
+        speaker.close()
+    assert loop.stats.barge_in_held >= 1
+    assert loop.stats.echo_utterances_dropped == 0
+    assert len(results) == 3
+    assert [r.shelf.id if r.shelf else None for r in results][1] == "H2-R"
+
+
 def test_a_hold_without_early_release_is_waited_out(mini_store_dir: Path) -> None:
     patient = LoopOptions(barge_in_release_windows=0)
     run = _talk_over(mini_store_dir, SlowTone(), max_turns=1, burst_s=0.05, options=patient)
