@@ -2,14 +2,17 @@
 
 `SmartEndpoint` (the kiosk's policy) listens to two cues during the silence after speech:
 
-- acoustic: Smart Turn v3.2's probability that the turn is complete, asked 64 ms into the
-  silence on the turn's audio with that silence, and again at 192 ms if it was unsure (it
-  grows surer as the silence lasts);
-- lexical: the utterance's transcript, decoded speculatively from the same moment (the kiosk
+- lexical: the utterance's transcript, decoded speculatively 64 ms into the silence (the kiosk
   needs it to answer anyway), read by a `TranscriptJudge`. Words alone tell a sentence that
   stops on a word a question cannot end with ("where are the", "um": it dangles). A judge that
   knows the store (`kiosk.agent.completeness`) also tells a question that names a product
-  from one that asks where, whether or how much without naming anything yet ("do you sell?").
+  from one that asks where, whether or how much without naming anything yet ("do you sell?");
+- acoustic: Smart Turn v3.2's probability that the turn is complete, on the turn's audio with
+  the silence so far, asked once the transcript is in and only when it can still change the
+  decision (a whole-looking question before its deadline), and again `reprobe_ms` later if it
+  was unsure (it grows surer as the silence lasts). On two cores, Smart Turn run beside
+  Whisper slowed the transcript from about 200 to about 300 ms, and most questions end on the
+  transcript's deadline anyway (`kiosk bench audio`, live end of turn).
 
 A question that names a product ends as soon as Smart Turn is fairly sure (`named_complete`),
 or after `named_disagree_ms`; any other whole-looking question needs Smart Turn surer
@@ -125,18 +128,20 @@ class EndOfTurnOptions:
     preroll_ms: int = 200
     pad_ms: int = 64
     """Audio kept after the last speech window; the transcript is started when it is in."""
-    probe_ms: int = 64
-    """When, in the silence, to ask the end-of-turn model."""
-    reprobe_ms: int = 192
-    """When to ask it again if it said 'unfinished' (it grows surer as the silence lasts)."""
+    reprobe_ms: int = 128
+    """Silence after an 'unfinished' answer from Smart Turn before it is asked again (once)."""
     complete: float = 0.5
     """Smart Turn probability at or above which the turn sounds finished."""
     disagree_ms: int = 900
     """Silence after which a finished-looking transcript wins over an 'unfinished' melody."""
     named_complete: float = 0.3
     """As `complete`, when the transcript names a product."""
-    named_disagree_ms: int = 300
-    """As `disagree_ms`, when the transcript names a product."""
+    named_disagree_ms: int = 200
+    """As `disagree_ms`, when the transcript names a product. Live on two cores the transcript
+    is in about 200 ms into the silence, so a named product ends the turn then; waiting for
+    Smart Turn as well (300 ms) made it 364-369 ms after the speech against 300 (p50,
+    `kiosk.bench.turn_live`). A shopper who goes on within `merge_within_s`, before the reply
+    plays, is heard as the same turn (`kiosk.conversation`)."""
     min_confidence: float = 0.55
     """A short whole-looking transcript (`unsure_max_words`) the recogniser was less sure of
     ends the turn after `unsure_ms`, whatever Smart Turn says: Whisper hears a pause fragment
@@ -176,8 +181,7 @@ class SmartEndpoint:
         self.judge = judge
         self._turn = TurnAudio(self.options.preroll_ms, self.options.max_turn_s)
         self._pad = max(1, round(self.options.pad_ms / WINDOW_MS))
-        self._probe_at = max(1, round(self.options.probe_ms / WINDOW_MS))
-        self._reprobe_at = max(self._probe_at + 1, round(self.options.reprobe_ms / WINDOW_MS))
+        self._reprobe_after = max(1, round(self.options.reprobe_ms / WINDOW_MS))
         self._min_speech = max(1, round(self.options.min_speech_ms / WINDOW_MS))
         self._next_id = 0
         self._epoch = 0
@@ -201,6 +205,8 @@ class SmartEndpoint:
         self._epoch += 1
         self._pending.clear()
         self._turn_p: float | None = None
+        self._turn_asked = 0
+        self._turn_due: int | None = None
         self._text: TextCue | None = None
         self._unsure = False
 
@@ -235,9 +241,8 @@ class SmartEndpoint:
         actions: list[Action] = []
         if self._silent == self._pad:
             actions.append(self._probe("text", self.utterance_audio()))
-        unsure = self._turn_p is not None and self._turn_p < self.options.complete
-        if self._silent == self._probe_at or (self._silent == self._reprobe_at and unsure):
-            actions.append(self._probe("turn", self._turn.audio()))
+        if self._silent == self._turn_due:
+            actions += self._ask_turn()
         return actions + self._decide()
 
     def resolve(self, probe_id: int, value: ProbeAnswer) -> list[Action]:
@@ -247,14 +252,36 @@ class SmartEndpoint:
         if probe[0] == "turn":
             assert not isinstance(value, Heard)
             self._turn_p = float(value)
-        else:
-            heard = value if isinstance(value, Heard) else Heard(str(value))
-            self._text = self.judge(heard.text)
-            o = self.options
-            short = not o.unsure_max_words or len(heard.text.split()) <= o.unsure_max_words
-            below = o.min_confidence if short else min(o.unsure_below, o.min_confidence)
-            self._unsure = heard.confidence < below
-        return self._decide()
+            if self._turn_p < self._bar() and self._turn_asked == 1:
+                self._turn_due = self._silent + self._reprobe_after
+            return self._decide()
+        heard = value if isinstance(value, Heard) else Heard(str(value))
+        self._text = self.judge(heard.text)
+        o = self.options
+        short = not o.unsure_max_words or len(heard.text.split()) <= o.unsure_max_words
+        below = o.min_confidence if short else min(o.unsure_below, o.min_confidence)
+        self._unsure = heard.confidence < below
+        decided = self._decide()
+        return decided or self._ask_turn()
+
+    def _bar(self) -> float:
+        """Smart Turn's probability that ends a turn with this transcript."""
+        o = self.options
+        return o.named_complete if self._text is TextCue.NAMED else o.complete
+
+    def _ask_turn(self) -> list[Action]:
+        """Ask Smart Turn when its answer can still end the turn sooner than the transcript's
+        deadline: only a whole-looking question heard well can end on it."""
+        o = self.options
+        if self._text not in (TextCue.WHOLE, TextCue.NAMED) or self._unsure:
+            return []
+        deadline = o.named_disagree_ms if self._text is TextCue.NAMED else o.disagree_ms
+        if self._silent * WINDOW_MS >= deadline or any(
+            k == "turn" for k, _ in self._pending.values()
+        ):
+            return []
+        self._turn_asked += 1
+        return [self._probe("turn", self._turn.audio())]
 
     def utterance_audio(self) -> np.ndarray:
         """The turn through its last speech window and the pad after it."""
@@ -275,11 +302,11 @@ class SmartEndpoint:
             ended, reason = silence >= o.wanting_ms, "fallback"
         elif self._text in (TextCue.WHOLE, TextCue.NAMED) and self._unsure:
             ended, reason = silence >= o.unsure_ms, "transcript"
-        elif self._text in (TextCue.WHOLE, TextCue.NAMED) and p is not None:
-            named = self._text is TextCue.NAMED
-            if p >= (o.named_complete if named else o.complete):
+        elif self._text in (TextCue.WHOLE, TextCue.NAMED):
+            if p is not None and p >= self._bar():
                 ended, reason = True, "smart-turn"
-            else:
+            else:  # unsure, or not asked yet: the transcript's deadline
+                named = self._text is TextCue.NAMED
                 ended = silence >= (o.named_disagree_ms if named else o.disagree_ms)
                 reason = "transcript"
         else:

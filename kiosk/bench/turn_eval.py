@@ -175,25 +175,34 @@ def simulate(
     pending: list[tuple[float, int, ProbeAnswer]] = []  # (deliver at s, probe id, answer)
     probes = 0
     text_ready: float | None = None
+
+    def ask(actions: list[Action], now_s: float) -> None:
+        """Answer each probe after the time its model took alone on this audio."""
+        nonlocal probes, text_ready
+        for action in actions:
+            if isinstance(action, Probe):
+                probes += 1
+                value, ms = models.answer(action.kind, action.audio)
+                at = now_s + (ms / 1000 if compute == "measured" else 0.0)
+                pending.append((at, action.id, value))
+                if action.kind == "text":
+                    text_ready = at
+
     for i, p in enumerate(probs):
         ready_s = (i + 1) * WINDOW_S  # the window is complete when its last sample arrives
         pending.sort(key=lambda x: x[0])
         while pending and pending[0][0] <= ready_s:
             at, probe_id, value = pending.pop(0)
-            found = _utterance(policy.resolve(probe_id, value))
+            actions = policy.resolve(probe_id, value)
+            found = _utterance(actions)
             if found is not None:
                 decided = max(at, found.decided_ns / 1e9)
                 return Outcome(item, decided, found.reason, probes, text_ready)
+            ask(actions, at)
+            pending.sort(key=lambda x: x[0])
         window = item.audio[i * WINDOW : (i + 1) * WINDOW]
         actions = policy.step(window, float(p), int(i * WINDOW_S * 1e9))
-        for action in actions:
-            if isinstance(action, Probe):
-                probes += 1
-                value, ms = models.answer(action.kind, action.audio)
-                delay = ms / 1000 if compute == "measured" else 0.0
-                pending.append((ready_s + delay, action.id, value))
-                if action.kind == "text":
-                    text_ready = ready_s + delay
+        ask(actions, ready_s)
         found = _utterance(actions)
         if found is not None:
             return Outcome(item, found.decided_ns / 1e9, found.reason, probes, text_ready)

@@ -28,8 +28,9 @@ from kiosk.conversation import ConversationLoop
 from kiosk.events import Event, StatusChanged
 from kiosk.runtime import Runtime
 
-GAP_S = 6.0
-"""Quiet after each question: its reply has been said before the next one starts."""
+GAP_S = 8.0
+"""Quiet after each question's end of speech: its reply (up to about 6.5 s on the demo store)
+has been said before the next one starts."""
 LEAD_S = 0.5
 
 
@@ -62,6 +63,9 @@ def live_end_of_turn(runtime: Runtime, items: list[EvalItem]) -> dict[str, Any]:
     for item in items:
         lead = (noise.standard_normal(int(LEAD_S * SAMPLE_RATE)) * 0.001).astype(np.float32)
         body = item.audio[: int((item.speech_end_s + GAP_S) * SAMPLE_RATE)]
+        quiet = int((item.speech_end_s + GAP_S) * SAMPLE_RATE) - len(body)
+        tail = (noise.standard_normal(quiet) * 0.001).astype(np.float32)
+        body = np.concatenate([body, tail])
         parts += [lead, body]
         end = length + len(lead) + int(item.speech_end_s * SAMPLE_RATE)
         spans.append((length, end, length + len(lead) + len(body)))

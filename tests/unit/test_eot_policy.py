@@ -183,6 +183,32 @@ def test_both_cues_finished_end_the_turn_at_once() -> None:
     assert len(run.began) == 1
 
 
+def test_smart_turn_is_asked_only_when_the_transcript_leaves_it_a_say() -> None:
+    """The transcript comes first; Smart Turn is asked after it only for a whole-looking
+    question heard well, so that it does not take the cores from Whisper for nothing."""
+    whole = Script(SmartEndpoint(), turn=0.9, text="Where is the duct tape?")
+    whole.feed(0.5, speech=True)
+    assert len(whole.feed(0.5, speech=False)) == 1
+    assert [p.kind for p in whole.probes] == ["text", "turn"]
+    for text in ("Where are the", Heard("D-cell", 0.3), ""):
+        other = Script(SmartEndpoint(), turn=0.9, text=text)
+        other.feed(0.5, speech=True)
+        other.feed(0.5, speech=False)
+        assert [p.kind for p in other.probes] == ["text"], text
+
+
+def test_a_transcript_in_after_its_deadline_ends_the_turn_without_smart_turn() -> None:
+    options = EndOfTurnOptions(named_disagree_ms=300)
+    policy = SmartEndpoint(options, lambda _: TextCue.NAMED)
+    run = Script(policy, turn=0.9, text=None)  # the transcript is slow to come
+    run.feed(0.5, speech=True)
+    assert run.feed(0.4, speech=False) == []
+    (text_probe,) = run.probes
+    found = policy.resolve(text_probe.id, "Where is the milk?")
+    assert len(found) == 1 and isinstance(found[0], Utterance)
+    assert found[0].reason == "transcript"
+
+
 def test_a_dangling_transcript_holds_the_turn_through_a_long_pause() -> None:
     run = Script(SmartEndpoint(EndOfTurnOptions(hold_ms=2500)), turn=0.9, text="Where are the")
     run.feed(0.3, speech=True)
