@@ -15,7 +15,7 @@ import numpy as np
 from edge.cpu import single_thread_blas
 print(single_thread_blas())
 mel, power = np.ones((80, 201), np.float32), np.ones((201, 800), np.float32)  # Smart Turn's
-for _ in range(3):
+for _ in range(5):
     mel @ power
     used = time.process_time()
     time.sleep(0.2)
@@ -42,12 +42,13 @@ def test_no_cpu_is_spent_while_waiting_after_a_product() -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     lines = _run(env)
     assert lines[0] == "True"
-    assert all(float(ms) < 20 for ms in lines[1:4]), lines  # two threads: about 110 ms of 200
-    assert lines[4] == "[1]"
+    waits = sorted(float(ms) for ms in lines[1:6])
+    assert waits[2] < 20, lines  # two threads: about 110 ms of 200 each time; one wait may
+    assert lines[6] == "[1]"  # catch the process warming up (30 ms once under CI's load)
 
 
 def test_an_operators_thread_count_is_kept() -> None:
     lines = _run({**os.environ, "OPENBLAS_NUM_THREADS": "2"})
     assert lines[0] == "False"
-    assert lines[4] == "[2]"
-    assert any(float(ms) > 50 for ms in lines[1:4]), lines  # what the one thread saves
+    assert lines[6] == "[2]"
+    assert any(float(ms) > 50 for ms in lines[1:6]), lines  # what the one thread saves
