@@ -269,14 +269,17 @@ class SmartEndpoint:
         o = self.options
         return o.named_complete if self._text is TextCue.NAMED else o.complete
 
+    def _deadline(self) -> int:
+        """Silence after which a whole-looking transcript ends the turn without Smart Turn."""
+        o = self.options
+        return o.named_disagree_ms if self._text is TextCue.NAMED else o.disagree_ms
+
     def _ask_turn(self) -> list[Action]:
         """Ask Smart Turn when its answer can still end the turn sooner than the transcript's
         deadline: only a whole-looking question heard well can end on it."""
-        o = self.options
         if self._text not in (TextCue.WHOLE, TextCue.NAMED) or self._unsure:
             return []
-        deadline = o.named_disagree_ms if self._text is TextCue.NAMED else o.disagree_ms
-        if self._silent * WINDOW_MS >= deadline or any(
+        if self._silent * WINDOW_MS >= self._deadline() or any(
             k == "turn" for k, _ in self._pending.values()
         ):
             return []
@@ -306,9 +309,7 @@ class SmartEndpoint:
             if p is not None and p >= self._bar():
                 ended, reason = True, "smart-turn"
             else:  # unsure, or not asked yet: the transcript's deadline
-                named = self._text is TextCue.NAMED
-                ended = silence >= (o.named_disagree_ms if named else o.disagree_ms)
-                reason = "transcript"
+                ended, reason = silence >= self._deadline(), "transcript"
         else:
             ended, reason = silence >= o.fallback_ms, "fallback"
         return [self._finish(reason, cut=False)] if ended else []

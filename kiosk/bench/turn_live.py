@@ -3,8 +3,8 @@ the kiosk's own `ConversationLoop`, wired as `kiosk run` wires it (AEC3, the res
 Silero, Smart Turn, the store's transcript judge, the speculative transcript).
 
 `kiosk.bench.turn_eval` replays each probe's answer after the time the model took alone. Live,
-the text probe and Smart Turn start in the same window and share the cores with each other and
-with the microphone's front end, so the turn ends later than that replay says. This measures
+the probes share the cores with the microphone's front end, so the turn ends later than that
+replay says. This measures
 the delay a shopper meets: from the true end of the question's audio to the loop starting to
 answer it (its "thinking" status), one question at a time with `GAP_S` of quiet after each.
 """
@@ -62,9 +62,9 @@ def live_end_of_turn(runtime: Runtime, items: list[EvalItem]) -> dict[str, Any]:
     length = 0
     for item in items:
         lead = (noise.standard_normal(int(LEAD_S * SAMPLE_RATE)) * 0.001).astype(np.float32)
-        body = item.audio[: int((item.speech_end_s + GAP_S) * SAMPLE_RATE)]
-        quiet = int((item.speech_end_s + GAP_S) * SAMPLE_RATE) - len(body)
-        tail = (noise.standard_normal(quiet) * 0.001).astype(np.float32)
+        span = int((item.speech_end_s + GAP_S) * SAMPLE_RATE)
+        body = item.audio[:span]
+        tail = (noise.standard_normal(span - len(body)) * 0.001).astype(np.float32)
         body = np.concatenate([body, tail])
         parts += [lead, body]
         end = length + len(lead) + int(item.speech_end_s * SAMPLE_RATE)
